@@ -1,0 +1,254 @@
+#include "run.h"
+
+#include <pthread.h>
+#include <signal.h>
+
+#include <condition_variable>
+#include <fstream>
+#include <mutex>
+#include <sstream>
+#include <thread>
+
+#include "logging.h"
+#include "registry/api/corr_id.h"
+#include "registry/api/responses.h"
+#include "registry/api/service.h"
+#include "registry/auth/root_key.h"
+#include "registry/auth/verifier.h"
+#include "registry/bus/event_bus.h"
+#include "registry/core/registry.h"
+#include "registry/crypto/ed25519.h"
+#include "registry/http/server.h"
+#include "registry/metrics/metrics.h"
+#include "registry/model/governance.h"
+#include "registry/storage/memory_store.h"
+#include "registry/util/thread_pool.h"
+
+#ifndef REGISTRY_VERSION
+#define REGISTRY_VERSION "0.0.0"
+#endif
+#ifndef REGISTRY_GIT_COMMIT
+#define REGISTRY_GIT_COMMIT "unknown"
+#endif
+
+namespace registry::app {
+
+namespace {
+
+// Counts what the HTTP server decides on its own.
+class ServerMetrics final : public http::ServerObserver {
+ public:
+  explicit ServerMetrics(metrics::Metrics* m) : m_(m) {}
+  void OnRejected(std::string_view reason, int /*status*/) override {
+    using metrics::RejectReason;
+    RejectReason r = RejectReason::kBadRequest;
+    if (reason == "max_conns") r = RejectReason::kMaxConns;
+    if (reason == "inflight") r = RejectReason::kInflight;
+    if (reason == "rps") r = RejectReason::kRps;
+    if (reason == "body_too_large") r = RejectReason::kBodyTooLarge;
+    if (reason == "header_too_large") r = RejectReason::kHeaderTooLarge;
+    if (reason == "read_timeout") r = RejectReason::kReadTimeout;
+    if (reason == "content_encoding") r = RejectReason::kContentEncoding;
+    m_->CountRejected(r);
+  }
+  void OnInflightChanged(std::int64_t delta) override { m_->AddInflightRequests(delta); }
+  void OnConnectionsChanged(std::int64_t delta) override { m_->AddHttpConnections(delta); }
+
+ private:
+  metrics::Metrics* m_;
+};
+
+util::Result<std::string> ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return util::Error(util::ErrorCode::kNotFound, "cannot read " + path);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// Waits for SIGINT or SIGTERM, which every thread blocks (see Run).
+int WaitForStopSignal() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  int sig = 0;
+  sigwait(&set, &sig);
+  return sig;
+}
+
+}  // namespace
+
+int Run(const config::Config& config) {
+  Logger log(config.log.format, config.log.level);
+  crypto::Init();
+
+  // Block the stop signals before any thread starts, so that only sigwait sees them.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  // Trust roots: the governance of the virtual genesis.
+  const std::string roots_path = config::EffectiveTrustRootsPath(config);
+  util::Result<std::string> roots_bytes = ReadFile(roots_path);
+  if (!roots_bytes.ok()) {
+    log.Error("startup_failed", {{"reason", "trust roots file missing: " + roots_path +
+                                                " (set bootstrap.trust_roots_path; "
+                                                "scripts/run.sh makes a local one)"}});
+    return 1;
+  }
+  std::optional<std::string_view> pin;
+  if (!config.bootstrap.trust_roots_hash.empty()) pin = config.bootstrap.trust_roots_hash;
+  util::Result<model::Governance> roots = model::LoadTrustRoots(*roots_bytes, pin);
+  if (!roots.ok()) {
+    log.Error("startup_failed", {{"reason", roots.error().message()}, {"path", roots_path}});
+    return 1;
+  }
+
+  // Capability tokens.
+  std::unique_ptr<auth::TokenVerifier> verifier;
+  if (config.auth.mode == config::AuthMode::kMacaroon) {
+    util::Result<auth::RootKey> key = auth::LoadRootKeyFile(config::EffectiveRootKeyPath(config));
+    if (!key.ok()) {
+      log.Error("startup_failed", {{"reason", key.error().message()}});
+      return 1;
+    }
+    verifier = std::make_unique<auth::TokenVerifier>(std::move(key).value());
+  } else {
+    log.Warn("auth_disabled", {{"message",
+                                "auth.mode = none: ANY client may propose, approve, commit and "
+                                "freeze. For local experiments only."}});
+  }
+
+  // Storage.
+  std::unique_ptr<storage::Store> store;
+  switch (config.storage.kind) {
+    case config::StorageKind::kMemory:
+      store = std::make_unique<storage::MemoryStore>();
+      break;
+    case config::StorageKind::kSqlite:
+    case config::StorageKind::kPostgres:
+      log.Error("startup_failed",
+                {{"reason", "storage.kind = " + std::string(config::Name(config.storage.kind)) +
+                                " is not available in this build; use storage.kind = memory"}});
+      return 1;
+  }
+
+  util::SystemClock clock;
+  core::RegistryOptions registry_options;
+  registry_options.max_pending = static_cast<std::size_t>(config.governance.max_pending);
+  registry_options.proposal_ttl = config.governance.proposal_ttl;
+  registry_options.max_clock_skew = config.governance.max_clock_skew;
+  registry_options.auto_commit = config.governance.auto_commit;
+  registry_options.payload_limits.max_items = static_cast<std::size_t>(config.limits.max_items);
+  util::Result<std::unique_ptr<core::Registry>> opened =
+      core::Registry::Open(store.get(), &clock, std::move(roots).value(), registry_options);
+  if (!opened.ok()) {
+    log.Error("startup_failed", {{"reason", opened.error().message()}});
+    return 1;
+  }
+  std::unique_ptr<core::Registry> registry = std::move(opened).value();
+
+  metrics::Metrics metrics;
+  metrics.SetHeadVersion(registry->Head()->head.version);
+  metrics.SetPendingProposals(registry->pending_count());
+  metrics.CountRecovery(metrics::RecoveryKind::kClean);
+
+  bus::EventBus::Options bus_options;
+  bus_options.max_subscribers = static_cast<std::size_t>(config.sse.max_clients);
+  bus::EventBus bus(
+      bus_options, [&registry] { return registry->Head()->head; }, [] {});
+  bus.Seed(registry->RecentEvents(bus_options.window));
+
+  const int threads = config::EffectiveThreads(config);
+  util::ThreadPool workers(static_cast<std::size_t>(threads));
+  api::WriteGate gate;
+  RequestLog request_log(&log);
+  api::Deps deps{registry.get(), store.get(), &metrics, &bus,
+                 verifier.get(), &clock,      &workers, &gate};
+  api::ApiOptions api_options;
+  api_options.build = api::BuildInfo{REGISTRY_VERSION, REGISTRY_GIT_COMMIT};
+  api_options.record_cache_entries = static_cast<std::size_t>(config.cache.record_entries);
+  api_options.sse_queue_len = static_cast<std::size_t>(config.sse.queue_len);
+  api_options.sse_heartbeat = config.sse.heartbeat;
+  api::ApiService api_service(deps, api_options, &request_log);
+  api::AdminService admin_service(deps, api_options, &request_log);
+  registry->SetCommitListener(&api_service);
+
+  util::Result<config::HostPort> api_addr = config::ParseHostPort(config.bind_addr);
+  util::Result<config::HostPort> admin_addr = config::ParseHostPort(config.metrics_addr);
+  ServerMetrics server_metrics(&metrics);
+  http::HttpServer::Options server_options;
+  server_options.threads = static_cast<std::size_t>(threads);
+  server_options.limits.max_conns = static_cast<std::size_t>(config.max_conns);
+  server_options.limits.inflight = static_cast<std::size_t>(config.limits.inflight);
+  server_options.limits.rps = static_cast<std::uint32_t>(config.limits.rps);
+  server_options.limits.max_header_bytes = static_cast<std::size_t>(config.limits.max_header_bytes);
+  server_options.limits.max_body_bytes = static_cast<std::size_t>(config.limits.max_body_bytes);
+  server_options.limits.read_timeout = config.read_timeout;
+  server_options.limits.write_timeout = config.write_timeout;
+  server_options.limits.idle_timeout = config.idle_timeout;
+  server_options.limits.drain_deadline = config.drain_deadline;
+  server_options.api = http::ListenerConfig{api_addr->host, api_addr->port, &api_service, true};
+  server_options.admin =
+      http::ListenerConfig{admin_addr->host, admin_addr->port, &admin_service, false};
+  server_options.observer = &server_metrics;
+  server_options.error_body = [&clock](int status, std::string_view code, std::string_view message,
+                                       const http::Request* request) {
+    std::string corr;
+    if (request != nullptr) {
+      const std::string* c = request->FindHeader("x-corr-id");
+      if (c != nullptr && api::IsAcceptableCorrId(*c)) corr = *c;
+    }
+    if (corr.empty()) corr = api::NewUlid(clock.NowMillis());
+    http::Response r = api::ErrorResponse(status, code, message, corr);
+    r.headers.emplace_back("X-Corr-ID", corr);
+    return r;
+  };
+  util::Result<std::unique_ptr<http::HttpServer>> server =
+      http::HttpServer::Create(std::move(server_options));
+  if (!server.ok()) {
+    log.Error("startup_failed", {{"reason", server.error().message()}});
+    return 1;
+  }
+  if (util::Status started = (*server)->Start(); !started.ok()) {
+    log.Error("startup_failed", {{"reason", started.error().message()}});
+    return 1;
+  }
+  log.Info("listening",
+           {{"api", api_addr->host + ":" + std::to_string((*server)->api_port())},
+            {"admin", admin_addr->host + ":" + std::to_string((*server)->admin_port())},
+            {"api_port", static_cast<int>((*server)->api_port())},
+            {"admin_port", static_cast<int>((*server)->admin_port())},
+            {"storage", config::Name(config.storage.kind)},
+            {"head", registry->Head()->head.version}});
+
+  // Housekeeping once a second: expire proposals past their TTL.
+  std::mutex housekeeping_mu;
+  std::condition_variable housekeeping_cv;
+  bool stopping = false;
+  std::thread housekeeping([&] {
+    std::unique_lock lock(housekeeping_mu);
+    while (!housekeeping_cv.wait_for(lock, std::chrono::seconds(1), [&] { return stopping; })) {
+      if (registry->ExpireDue() > 0) metrics.SetPendingProposals(registry->pending_count());
+    }
+  });
+
+  int sig = WaitForStopSignal();
+  log.Info("stopping", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
+  {
+    std::lock_guard lock(housekeeping_mu);
+    stopping = true;
+  }
+  housekeeping_cv.notify_all();
+  housekeeping.join();
+  (*server)->Stop();
+  workers.Stop();
+  log.Info("stopped", {{"head", registry->Head()->head.version}});
+  return 0;
+}
+
+}  // namespace registry::app

@@ -1,0 +1,216 @@
+// Registry: the governance state machine (SPEC §1.4–§1.7, §3) over a Store.
+//
+// It owns the in-memory view of HEAD and of pending proposals, and it is the single writer of
+// HEAD: every commit runs under one writer mutex, in order, and reaches the Store before
+// the call returns. Proposals and approvals are checked and reserved under that mutex but
+// written to the Store outside it, so that concurrent ones can share one fsync in a
+// group-committing store; nothing is acknowledged before its write is durable. Signature
+// verification runs in the caller's thread outside the mutex, so callers should invoke
+// Approve from worker threads, not I/O threads. Time comes from the injected Clock.
+//
+// Readers (Head(), GetProposal, ListPending) are safe from any thread. Head() is a lock-free
+// atomic load of an immutable snapshot.
+//
+// Errors map 1:1 to SPEC §2.3 codes through util::ErrorCode.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "registry/core/merkle.h"
+#include "registry/model/approval.h"
+#include "registry/model/commit_record.h"
+#include "registry/model/payload.h"
+#include "registry/model/proposal.h"
+#include "registry/storage/store.h"
+#include "registry/util/clock.h"
+#include "registry/util/result.h"
+
+namespace registry::core {
+
+struct RegistryOptions {
+  std::size_t max_pending = 1024;
+  std::chrono::milliseconds proposal_ttl = std::chrono::hours(72);
+  std::chrono::milliseconds max_clock_skew = std::chrono::minutes(5);
+  bool auto_commit = false;
+  model::PayloadLimits payload_limits;
+};
+
+// An immutable snapshot of HEAD, replaced (never mutated) at each commit.
+struct HeadState {
+  model::Head head;
+  std::shared_ptr<const model::Governance> governance;  // in force after head.version
+};
+
+struct ProposalView {
+  std::string proposal_id;
+  std::string payload_b3;
+  std::shared_ptr<const std::string> canonical_payload;
+  std::uint64_t version = 0;  // payload.version
+  model::ProposalStatus status = model::ProposalStatus::kPending;
+  std::vector<model::Approval> approvals;  // accepted, in acceptance order
+  std::uint32_t quorum_m = 0;              // of the governance in force for this version
+  std::size_t quorum_n = 0;
+  util::UnixMillis created_at = 0;
+  util::UnixMillis expires_at = 0;
+};
+
+struct ProposeOutcome {
+  ProposalView proposal;
+  bool created = false;  // false: the same payload was proposed before (idempotent)
+};
+
+struct CommitOutcome {
+  std::uint64_t version = 0;
+  std::string payload_b3;
+  std::string committed_at;
+  bool created = false;  // false: a retry of a commit that already happened
+};
+
+struct ApproveOutcome {
+  std::size_t approvals = 0;  // accepted approvals after this one
+  std::uint32_t quorum_m = 0;
+  std::size_t quorum_n = 0;
+  std::optional<CommitOutcome> committed;  // auto-commit fired
+  double verify_seconds = 0;               // time spent verifying the signature
+};
+
+// What subscribers learn of each commit.
+struct CommitEvent {
+  std::uint64_t version = 0;
+  std::string payload_b3;
+  std::string committed_at;
+  std::string root;  // base64 Merkle root at tree size = version
+  std::string proposal_id;
+  std::string corr_id;                        // of the request that committed it, if any
+  std::shared_ptr<const std::string> record;  // canonical commit record bytes; null in
+                                              // RecentEvents()
+};
+
+class CommitListener {
+ public:
+  virtual ~CommitListener() = default;
+  // Called once per commit, in version order, under the writer mutex, after the commit is
+  // durable. MUST NOT block or call back into the Registry.
+  virtual void OnCommit(const CommitEvent& event) = 0;
+};
+
+class Registry {
+ public:
+  // Recovers from `store`: replays and verifies the committed log from genesis
+  // (`trust_roots`), loads pending proposals and their approvals, and marks stale the
+  // ones HEAD has passed. A verification failure is an error naming the version.
+  // `store` and `clock` are not owned and MUST outlive the Registry.
+  static util::Result<std::unique_ptr<Registry>> Open(storage::Store* store,
+                                                      const util::Clock* clock,
+                                                      model::Governance trust_roots,
+                                                      RegistryOptions options);
+
+  // Registers the listener (not owned; MUST outlive the Registry). Call before writes.
+  void SetCommitListener(CommitListener* listener);
+
+  // Proposes `payload` (already strictly decoded, canonicalized and hashed). The same
+  // payload again returns the existing proposal with created = false. Errors:
+  // kChainMismatch (not on HEAD), kBusy (pending cap), kInternal (store).
+  util::Result<ProposeOutcome> Propose(model::CanonicalPayload payload);
+
+  // Accepts one approval. Errors: kNotFound, kProposalExpired, kChainMismatch (stale or
+  // committed), kUnknownSigner, kDuplicateApproval, kInvalidSig, kMalformed (signed_at too
+  // far in the future), kInternal. With auto_commit, commits when quorum is reached.
+  // `corr_id` is the request's correlation id, carried opaquely into the CommitEvent of an
+  // auto-commit.
+  util::Result<ApproveOutcome> Approve(std::string_view proposal_id, model::Approval approval,
+                                       std::string_view corr_id = {});
+
+  // Commits a pending proposal: CAS on HEAD, quorum per SPEC §1.4, durable append, then
+  // the listener. A retry of a committed proposal returns the same outcome with
+  // created = false. Errors: kNotFound, kProposalExpired, kChainMismatch, kQuorumFailed,
+  // kInternal.
+  util::Result<CommitOutcome> Commit(std::string_view proposal_id, std::string_view corr_id = {});
+
+  // Any proposal known to the store. kNotFound when there is none.
+  util::Result<ProposalView> GetProposal(std::string_view proposal_id);
+
+  // Pending proposals, newest first; `after` (a proposal id) continues a previous page.
+  std::vector<ProposalView> ListPending(std::size_t limit, std::string_view after) const;
+  std::size_t pending_count() const;
+
+  // Marks expired every pending proposal whose TTL has passed. Returns how many.
+  std::size_t ExpireDue();
+
+  std::shared_ptr<const HeadState> Head() const { return head_.load(std::memory_order_acquire); }
+
+  // The events of the last `max` versions (oldest first), as recovered at Open and added
+  // by commits since; lets the stream replay recent history without reading the store.
+  std::vector<CommitEvent> RecentEvents(std::size_t max) const;
+
+  const RegistryOptions& options() const { return options_; }
+
+  // How many recent events RecentEvents() can return at most.
+  static constexpr std::size_t kRecentEvents = 4096;
+
+ private:
+  struct Pending {
+    model::CanonicalPayload payload;
+    std::shared_ptr<const std::string> canonical;
+    util::UnixMillis created_at = 0;
+    util::UnixMillis expires_at = 0;
+    std::uint64_t seq = 0;  // creation order, for newest-first listing
+    std::vector<model::Approval> approvals;
+    std::vector<std::string> reserved_signers;  // approvals being stored right now
+  };
+
+  using PendingMap = std::unordered_map<std::string, Pending>;
+
+  Registry(storage::Store* store, const util::Clock* clock, RegistryOptions options);
+
+  ProposalView ViewOf(const std::string& id, const Pending& p) const;
+  // The view of a proposal that is no longer pending, from the store.
+  util::Result<ProposalView> ViewOfRowLocked(const storage::ProposalRow& row);
+  // The governance in force for a payload of `version` (that of version - 1).
+  std::shared_ptr<const model::Governance> GovernanceFor(std::uint64_t version) const;
+  // Checks that the proposal at `it` can still be approved or committed on HEAD. When it
+  // is stale or expired, records that, erases `it` and returns the error.
+  util::Status CheckOpenLocked(PendingMap::iterator it);
+  util::Result<CommitOutcome> CommitLocked(PendingMap::iterator it, std::string_view corr_id);
+  void ErasePendingLocked(PendingMap::iterator it);
+  util::Status CheckNotDuplicateLocked(const std::string& id, const Pending& p,
+                                       const std::string& signer_id) const;
+  // kChainMismatch unless `payload` names the next version on HEAD.
+  util::Status CheckOnHead(const model::Payload& payload) const;
+  std::size_t ExpireDueLocked();
+  // The error for an operation on a proposal that is not pending (terminal or unknown), or
+  // the outcome of a committed one for commit retries.
+  util::Error NotPendingError(std::string_view proposal_id);
+  util::Result<CommitOutcome> CommittedOutcome(std::string_view proposal_id);
+
+  storage::Store* const store_;
+  const util::Clock* const clock_;
+  const RegistryOptions options_;
+  CommitListener* listener_ = nullptr;
+
+  std::atomic<std::shared_ptr<const HeadState>> head_;
+
+  mutable std::mutex mu_;  // the writer mutex; guards everything below
+  MerkleFrontier frontier_;
+  // Governance in force after each version where it changed (0 = trust roots).
+  std::map<std::uint64_t, std::shared_ptr<const model::Governance>> governance_history_;
+  PendingMap pending_;
+  std::map<std::uint64_t, std::string> pending_by_seq_;
+  std::set<std::string> proposing_;  // proposal ids being stored right now
+  std::uint64_t next_seq_ = 0;
+  std::deque<CommitEvent> recent_;  // bounded by kRecentEvents, records dropped
+};
+
+}  // namespace registry::core

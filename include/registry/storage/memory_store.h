@@ -1,0 +1,44 @@
+// MemoryStore: the amnesia ("micronode") backend. Everything lives in process memory; it
+// never creates a file or directory, anywhere, and a restart starts empty.
+//
+// Thread-safe: one mutex guards all state (the core serializes writes anyway, and reads
+// of records are copies).
+#pragma once
+
+#include <map>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "registry/storage/store.h"
+
+namespace registry::storage {
+
+class MemoryStore final : public Store {
+ public:
+  MemoryStore() = default;
+
+  util::Result<std::uint64_t> HeadVersion() override;
+  util::Result<std::optional<std::string>> ReadRecord(std::uint64_t version) override;
+  util::Result<std::optional<CommitMeta>> ReadCommitMeta(std::uint64_t version) override;
+  util::Result<std::vector<ProposalRow>> LoadPendingProposals() override;
+  util::Result<std::optional<ProposalRow>> GetProposal(std::string_view proposal_id) override;
+  util::Result<std::vector<model::Approval>> LoadApprovals(std::string_view proposal_id) override;
+  util::Status InsertProposal(const ProposalRow& row) override;
+  util::Status InsertApproval(std::string_view proposal_id,
+                              const model::Approval& approval) override;
+  util::Status SetProposalStatus(std::string_view proposal_id,
+                                 model::ProposalStatus status) override;
+  util::Status AppendCommit(const CommitRow& row) override;
+
+ private:
+  mutable std::mutex mu_;
+  std::vector<CommitRow> commits_;  // commits_[v - 1] is version v
+  std::map<std::string, ProposalRow, std::less<>> proposals_;
+  std::unordered_map<std::string, std::vector<model::Approval>> approvals_;
+  std::uint64_t next_seq_ = 0;
+  std::unordered_map<std::string, std::uint64_t> insert_seq_;  // proposal id → insert order
+};
+
+}  // namespace registry::storage

@@ -1,0 +1,94 @@
+// Store: the durable state of one registry (SPEC §4): proposals, accepted approvals, the
+// append-only log of commit records, and HEAD.
+//
+// The governance core (src/core) is the only writer, and it serializes its writes; a Store
+// still MUST be safe to call from several threads at once (readers run concurrently with
+// the writer). Every mutating call MUST NOT return OK before its effect is durable (for
+// backends that persist; MemoryStore is amnesia by definition): the API acknowledges a
+// write as soon as the call returns, and a crash after that must not lose it
+// (SPEC §3, durability rule). A failing call MUST leave the store as it was before.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "registry/model/approval.h"
+#include "registry/model/proposal.h"
+#include "registry/util/clock.h"
+#include "registry/util/result.h"
+
+namespace registry::storage {
+
+// One proposal as stored. Its approvals are stored separately (InsertApproval).
+struct ProposalRow {
+  std::string proposal_id;
+  std::string payload_b3;
+  std::string canonical_payload;  // RFC 8785 bytes; re-decoded at recovery
+  std::uint64_t version = 0;      // payload.version
+  util::UnixMillis created_at = 0;
+  util::UnixMillis expires_at = 0;
+  model::ProposalStatus status = model::ProposalStatus::kPending;
+};
+
+// RFC 6962 leaf hash of a commit record: SHA-256(0x00 ‖ record).
+using LeafHash = std::array<std::uint8_t, 32>;
+
+// One committed version: the canonical commit record and the facts needed without
+// parsing it.
+struct CommitRow {
+  std::uint64_t version = 0;
+  std::string payload_b3;
+  std::string proposal_id;
+  std::string committed_at;  // as in the record
+  std::string record;        // canonical commit record bytes (GET /registry/{V})
+  LeafHash leaf_hash{};      // kept even if the record is pruned, so proofs stay possible
+};
+
+// A commit row without its record bytes.
+struct CommitMeta {
+  std::uint64_t version = 0;
+  std::string payload_b3;
+  std::string proposal_id;
+  std::string committed_at;
+  LeafHash leaf_hash{};
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // Version of the newest commit; 0 when the log is empty (genesis).
+  virtual util::Result<std::uint64_t> HeadVersion() = 0;
+
+  // Canonical record bytes of `version`; nullopt when 0 or beyond HEAD.
+  virtual util::Result<std::optional<std::string>> ReadRecord(std::uint64_t version) = 0;
+  virtual util::Result<std::optional<CommitMeta>> ReadCommitMeta(std::uint64_t version) = 0;
+
+  // Proposals with status kPending, oldest first (recovery).
+  virtual util::Result<std::vector<ProposalRow>> LoadPendingProposals() = 0;
+  virtual util::Result<std::optional<ProposalRow>> GetProposal(std::string_view proposal_id) = 0;
+  // Accepted approvals of a proposal, in acceptance order.
+  virtual util::Result<std::vector<model::Approval>> LoadApprovals(
+      std::string_view proposal_id) = 0;
+
+  // Inserts a new proposal. REQUIRES: no proposal with that id exists (the core checks).
+  virtual util::Status InsertProposal(const ProposalRow& row) = 0;
+  // Records an accepted approval. REQUIRES: the proposal exists and this signer has not
+  // approved it yet (the core checks).
+  virtual util::Status InsertApproval(std::string_view proposal_id,
+                                      const model::Approval& approval) = 0;
+  virtual util::Status SetProposalStatus(std::string_view proposal_id,
+                                         model::ProposalStatus status) = 0;
+
+  // Appends `row` as the new HEAD and marks its proposal committed, atomically.
+  // Compare-and-swap: when row.version != HeadVersion() + 1, nothing changes and the
+  // result is kChainMismatch.
+  virtual util::Status AppendCommit(const CommitRow& row) = 0;
+};
+
+}  // namespace registry::storage

@@ -1,0 +1,541 @@
+#include "registry/core/registry.h"
+
+#include <algorithm>
+#include <chrono>
+#include <iterator>
+
+#include "registry/core/chain_verifier.h"
+#include "registry/core/quorum.h"
+#include "registry/crypto/base64.h"
+#include "registry/crypto/blake3.h"
+#include "registry/json/parse.h"
+#include "registry/util/time.h"
+
+namespace registry::core {
+
+using model::ProposalStatus;
+using util::Error;
+using util::ErrorCode;
+
+namespace {
+
+std::string RootBase64(const MerkleFrontier& frontier) {
+  return crypto::Base64Encode(frontier.Root());
+}
+
+Error StaleError(std::uint64_t proposal_version, std::uint64_t head_version) {
+  return Error(ErrorCode::kChainMismatch,
+               "proposal for version " + std::to_string(proposal_version) +
+                   " is stale: HEAD is at version " + std::to_string(head_version));
+}
+
+Error StoreError(const Error& e) { return Error(ErrorCode::kInternal, "storage: " + e.message()); }
+
+}  // namespace
+
+Registry::Registry(storage::Store* store, const util::Clock* clock, RegistryOptions options)
+    : store_(store), clock_(clock), options_(std::move(options)) {}
+
+util::Result<std::unique_ptr<Registry>> Registry::Open(storage::Store* store,
+                                                       const util::Clock* clock,
+                                                       model::Governance trust_roots,
+                                                       RegistryOptions options) {
+  std::unique_ptr<Registry> r(new Registry(store, clock, std::move(options)));
+
+  // Replay the committed log through the same checks an outside verifier applies.
+  ChainVerifier verifier(std::move(trust_roots), r->options_.payload_limits);
+  r->governance_history_[0] = verifier.shared_governance();
+  util::Result<std::uint64_t> head_version = store->HeadVersion();
+  if (!head_version.ok()) return StoreError(head_version.error());
+  for (std::uint64_t v = 1; v <= *head_version; ++v) {
+    util::Result<std::optional<std::string>> record = store->ReadRecord(v);
+    if (!record.ok()) return StoreError(record.error());
+    if (!record->has_value()) {
+      return Error(ErrorCode::kInternal,
+                   "recovery: version " + std::to_string(v) + " is missing from the store");
+    }
+    // The stored leaf hash catches changes to the parts no signature covers (committed_at,
+    // signed_at); the chain verifier catches everything else.
+    util::Result<std::optional<storage::CommitMeta>> meta = store->ReadCommitMeta(v);
+    if (!meta.ok()) return StoreError(meta.error());
+    if (!meta->has_value() || (*meta)->leaf_hash != LeafHash(**record)) {
+      return Error(ErrorCode::kInternal, "recovery: version " + std::to_string(v) +
+                                             ": record does not match its stored leaf hash");
+    }
+    util::Status verified = verifier.Next(**record);
+    if (!verified.ok()) {
+      return Error(ErrorCode::kInternal, "recovery: " + verified.error().message());
+    }
+    if (!verifier.governance().Equivalent(*r->governance_history_.rbegin()->second)) {
+      r->governance_history_[v] = verifier.shared_governance();
+    }
+    if (*head_version - v < kRecentEvents) {
+      CommitEvent e;
+      e.version = v;
+      e.payload_b3 = verifier.payload_b3();
+      e.committed_at = verifier.committed_at();
+      e.root = RootBase64(verifier.frontier());
+      e.proposal_id = (*meta)->proposal_id;
+      r->recent_.push_back(std::move(e));
+    }
+  }
+  r->frontier_ = verifier.frontier();
+  auto head = std::make_shared<HeadState>();
+  head->head.version = verifier.version();
+  head->head.payload_b3 = verifier.payload_b3();
+  if (verifier.version() > 0) head->head.committed_at = verifier.committed_at();
+  head->head.root = RootBase64(r->frontier_);
+  head->governance = verifier.shared_governance();
+  r->head_.store(std::move(head), std::memory_order_release);
+
+  // Pending proposals come back with their approvals; those HEAD has passed are stale.
+  util::Result<std::vector<storage::ProposalRow>> rows = store->LoadPendingProposals();
+  if (!rows.ok()) return StoreError(rows.error());
+  for (storage::ProposalRow& row : *rows) {
+    if (row.version <= verifier.version()) {
+      util::Status s = store->SetProposalStatus(row.proposal_id, ProposalStatus::kStale);
+      if (!s.ok()) return StoreError(s.error());
+      continue;
+    }
+    util::Result<json::Value> value = json::Parse(row.canonical_payload);
+    if (!value.ok()) {
+      return Error(ErrorCode::kInternal, "recovery: proposal " + row.proposal_id +
+                                             " does not parse: " + value.error().message());
+    }
+    util::Result<model::CanonicalPayload> payload =
+        model::MakeCanonicalPayload(*value, r->options_.payload_limits);
+    if (!payload.ok() || payload->proposal_id != row.proposal_id ||
+        payload->canonical != row.canonical_payload) {
+      return Error(ErrorCode::kInternal,
+                   "recovery: proposal " + row.proposal_id + " does not match its payload");
+    }
+    util::Result<std::vector<model::Approval>> approvals = store->LoadApprovals(row.proposal_id);
+    if (!approvals.ok()) return StoreError(approvals.error());
+    Pending p;
+    p.payload = std::move(payload).value();
+    p.canonical = std::make_shared<const std::string>(p.payload.canonical);
+    p.created_at = row.created_at;
+    p.expires_at = row.expires_at;
+    p.seq = r->next_seq_++;
+    p.approvals = std::move(approvals).value();
+    r->pending_by_seq_[p.seq] = row.proposal_id;
+    r->pending_.emplace(row.proposal_id, std::move(p));
+  }
+  return r;
+}
+
+void Registry::SetCommitListener(CommitListener* listener) {
+  std::lock_guard lock(mu_);
+  listener_ = listener;
+}
+
+std::shared_ptr<const model::Governance> Registry::GovernanceFor(std::uint64_t version) const {
+  // In force for `version` is the governance after version - 1.
+  auto it = governance_history_.upper_bound(version == 0 ? 0 : version - 1);
+  --it;  // governance_history_ always holds key 0
+  return it->second;
+}
+
+ProposalView Registry::ViewOf(const std::string& id, const Pending& p) const {
+  ProposalView v;
+  v.proposal_id = id;
+  v.payload_b3 = p.payload.payload_b3;
+  v.canonical_payload = p.canonical;
+  v.version = p.payload.payload.version;
+  v.status = ProposalStatus::kPending;
+  v.approvals = p.approvals;
+  std::shared_ptr<const model::Governance> g = GovernanceFor(v.version);
+  v.quorum_m = g->m;
+  v.quorum_n = g->n();
+  v.created_at = p.created_at;
+  v.expires_at = p.expires_at;
+  return v;
+}
+
+void Registry::ErasePendingLocked(PendingMap::iterator it) {
+  pending_by_seq_.erase(it->second.seq);
+  pending_.erase(it);
+}
+
+util::Status Registry::CheckOpenLocked(PendingMap::iterator it) {
+  const Pending& p = it->second;
+  std::uint64_t head_version = Head()->head.version;
+  if (p.payload.payload.version <= head_version) {
+    Error e = StaleError(p.payload.payload.version, head_version);
+    util::Status s = store_->SetProposalStatus(it->first, ProposalStatus::kStale);
+    ErasePendingLocked(it);
+    // Staleness is derivable from HEAD at recovery, so a failed status write loses nothing.
+    (void)s;
+    return e;
+  }
+  if (clock_->NowMillis() >= p.expires_at) {
+    util::Status s = store_->SetProposalStatus(it->first, ProposalStatus::kExpired);
+    if (!s.ok()) return StoreError(s.error());
+    ErasePendingLocked(it);
+    return Error(ErrorCode::kProposalExpired,
+                 "proposal expired at " + util::FormatRfc3339Seconds(p.expires_at));
+  }
+  return util::Status::Ok();
+}
+
+Error Registry::NotPendingError(std::string_view proposal_id) {
+  util::Result<std::optional<storage::ProposalRow>> row = store_->GetProposal(proposal_id);
+  if (!row.ok()) return StoreError(row.error());
+  if (!row->has_value()) {
+    return Error(ErrorCode::kNotFound, "no proposal " + std::string(proposal_id));
+  }
+  switch ((*row)->status) {
+    case ProposalStatus::kExpired:
+      return Error(ErrorCode::kProposalExpired,
+                   "proposal " + std::string(proposal_id) + " expired");
+    case ProposalStatus::kCommitted:
+      return Error(ErrorCode::kChainMismatch, "proposal " + std::string(proposal_id) +
+                                                  " is already committed as version " +
+                                                  std::to_string((*row)->version));
+    case ProposalStatus::kStale:
+    case ProposalStatus::kPending:  // pending in the store but not here: HEAD passed it
+      return StaleError((*row)->version, Head()->head.version);
+  }
+  return Error(ErrorCode::kInternal, "unreachable proposal status");
+}
+
+util::Result<ProposeOutcome> Registry::Propose(model::CanonicalPayload payload) {
+  const std::string id = payload.proposal_id;
+  storage::ProposalRow row;
+  {
+    std::lock_guard lock(mu_);
+    if (auto it = pending_.find(id); it != pending_.end()) {
+      return ProposeOutcome{ViewOf(id, it->second), false};
+    }
+    if (proposing_.count(id) > 0) {
+      return Error(ErrorCode::kBusy, "proposal " + id + " is being stored by another request");
+    }
+    // A proposal that already ended (committed, stale, expired) is the same proposal too.
+    util::Result<std::optional<storage::ProposalRow>> known = store_->GetProposal(id);
+    if (!known.ok()) return StoreError(known.error());
+    if (known->has_value()) {
+      util::Result<ProposalView> view = ViewOfRowLocked(**known);
+      if (!view.ok()) return std::move(view).error();
+      return ProposeOutcome{std::move(view).value(), false};
+    }
+    REGISTRY_RETURN_IF_ERROR(CheckOnHead(payload.payload));
+    if (pending_.size() + proposing_.size() >= options_.max_pending) {
+      ExpireDueLocked();
+      if (pending_.size() + proposing_.size() >= options_.max_pending) {
+        return Error(ErrorCode::kBusy, "too many pending proposals (governance.max_pending = " +
+                                           std::to_string(options_.max_pending) + ")");
+      }
+    }
+    const util::UnixMillis now = clock_->NowMillis();
+    row.proposal_id = id;
+    row.payload_b3 = payload.payload_b3;
+    row.canonical_payload = payload.canonical;
+    row.version = payload.payload.version;
+    row.created_at = now;
+    row.expires_at = now + options_.proposal_ttl.count();
+    row.status = ProposalStatus::kPending;
+    proposing_.insert(id);
+  }
+
+  // The durable write runs without the lock, so concurrent proposals can share an fsync.
+  util::Status stored = store_->InsertProposal(row);
+
+  std::lock_guard lock(mu_);
+  proposing_.erase(id);
+  if (!stored.ok()) return StoreError(stored.error());
+  Pending p;
+  p.canonical = std::make_shared<const std::string>(payload.canonical);
+  p.payload = std::move(payload);
+  p.created_at = row.created_at;
+  p.expires_at = row.expires_at;
+  p.seq = next_seq_++;
+  pending_by_seq_[p.seq] = id;
+  auto [it, inserted] = pending_.emplace(id, std::move(p));
+  // HEAD may have moved while the proposal was being stored.
+  REGISTRY_RETURN_IF_ERROR(CheckOpenLocked(it));
+  return ProposeOutcome{ViewOf(id, it->second), true};
+}
+
+util::Status Registry::CheckOnHead(const model::Payload& pl) const {
+  std::shared_ptr<const HeadState> head = Head();
+  if (pl.version != head->head.version + 1 || pl.prev_hash != head->head.payload_b3) {
+    return Error(ErrorCode::kChainMismatch,
+                 "payload (version " + std::to_string(pl.version) + ", prev_hash " + pl.prev_hash +
+                     ") does not sit on HEAD (version " + std::to_string(head->head.version) +
+                     ", payload_b3 " + head->head.payload_b3 + ")");
+  }
+  return util::Status::Ok();
+}
+
+util::Result<ApproveOutcome> Registry::Approve(std::string_view proposal_id,
+                                               model::Approval approval, std::string_view corr_id) {
+  const util::UnixMillis now = clock_->NowMillis();
+  if (approval.signed_at_ms > now + options_.max_clock_skew.count()) {
+    return Error(ErrorCode::kMalformed,
+                 "signed_at: more than governance.max_clock_skew in "
+                 "the future");
+  }
+  const std::string id(proposal_id);
+
+  // Phase 1, under the lock: every check that needs no signature work.
+  crypto::Ed25519PublicKey key;
+  std::string payload_b3;
+  {
+    std::lock_guard lock(mu_);
+    auto it = pending_.find(id);
+    if (it == pending_.end()) return NotPendingError(id);
+    REGISTRY_RETURN_IF_ERROR(CheckOpenLocked(it));
+    const Pending& p = it->second;
+    std::shared_ptr<const model::Governance> in_force = Head()->governance;
+    const model::Governance& next = p.payload.payload.governance;
+    if (!MayApprove(*in_force, next, approval.signer_id)) {
+      return Error(ErrorCode::kUnknownSigner,
+                   "signer " + approval.signer_id + " is not in the governance in force");
+    }
+    REGISTRY_RETURN_IF_ERROR(CheckNotDuplicateLocked(id, p, approval.signer_id));
+    const model::Signer* signer = in_force->Find(approval.signer_id);
+    if (signer == nullptr) signer = next.Find(approval.signer_id);
+    key = signer->pubkey;
+    payload_b3 = p.payload.payload_b3;
+  }
+
+  // Phase 2, without the lock: the expensive part.
+  auto started = std::chrono::steady_clock::now();
+  bool valid = model::VerifyApproval(approval, key, payload_b3);
+  double verify_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  if (!valid) {
+    return Error(ErrorCode::kInvalidSig,
+                 "signature of " + approval.signer_id + " does not verify for " + payload_b3);
+  }
+
+  // Phase 3, under the lock again: the proposal may have moved on meanwhile. Reserve the
+  // signer so that a concurrent duplicate is refused while this one is being stored.
+  {
+    std::lock_guard lock(mu_);
+    auto it = pending_.find(id);
+    if (it == pending_.end()) return NotPendingError(id);
+    REGISTRY_RETURN_IF_ERROR(CheckOpenLocked(it));
+    REGISTRY_RETURN_IF_ERROR(CheckNotDuplicateLocked(id, it->second, approval.signer_id));
+    it->second.reserved_signers.push_back(approval.signer_id);
+  }
+
+  // Phase 4, without the lock: the durable write. Concurrent approvals reach the store
+  // together, so a group-committing store makes them share one fsync.
+  util::Status stored = store_->InsertApproval(id, approval);
+
+  // Phase 5, under the lock: apply, and auto-commit when quorum is reached.
+  std::lock_guard lock(mu_);
+  auto it = pending_.find(id);
+  if (it != pending_.end()) {
+    std::vector<std::string>& reserved = it->second.reserved_signers;
+    reserved.erase(std::find(reserved.begin(), reserved.end(), approval.signer_id));
+  }
+  if (!stored.ok()) return StoreError(stored.error());
+  // Committed, expired or passed by HEAD while the approval was being stored: it is on
+  // record but can no longer count.
+  if (it == pending_.end()) return NotPendingError(id);
+  Pending& p = it->second;
+  p.approvals.push_back(std::move(approval));
+
+  ApproveOutcome out;
+  out.approvals = p.approvals.size();
+  std::shared_ptr<const model::Governance> in_force = Head()->governance;
+  out.quorum_m = in_force->m;
+  out.quorum_n = in_force->n();
+  out.verify_seconds = verify_seconds;
+  if (options_.auto_commit && Tally(*in_force, p.payload.payload.governance, p.approvals).met()) {
+    util::Result<CommitOutcome> committed = CommitLocked(it, corr_id);
+    if (committed.ok()) out.committed = std::move(committed).value();
+    // A failed auto-commit leaves the accepted approval in place; an explicit commit
+    // retries and reports the error.
+  }
+  return out;
+}
+
+util::Status Registry::CheckNotDuplicateLocked(const std::string& id, const Pending& p,
+                                               const std::string& signer_id) const {
+  bool seen = std::any_of(p.approvals.begin(), p.approvals.end(),
+                          [&](const model::Approval& a) { return a.signer_id == signer_id; }) ||
+              std::find(p.reserved_signers.begin(), p.reserved_signers.end(), signer_id) !=
+                  p.reserved_signers.end();
+  if (seen) {
+    return Error(ErrorCode::kDuplicateApproval, "signer " + signer_id + " already approved " + id);
+  }
+  return util::Status::Ok();
+}
+
+util::Result<CommitOutcome> Registry::CommittedOutcome(std::string_view proposal_id) {
+  util::Result<std::optional<storage::ProposalRow>> row = store_->GetProposal(proposal_id);
+  if (!row.ok()) return StoreError(row.error());
+  if (!row->has_value() || (*row)->status != ProposalStatus::kCommitted) {
+    return NotPendingError(proposal_id);
+  }
+  util::Result<std::optional<storage::CommitMeta>> meta = store_->ReadCommitMeta((*row)->version);
+  if (!meta.ok()) return StoreError(meta.error());
+  if (!meta->has_value() || (*meta)->proposal_id != proposal_id) {
+    return Error(ErrorCode::kInternal, "storage: proposal " + std::string(proposal_id) +
+                                           " is marked committed but " + "version " +
+                                           std::to_string((*row)->version) + " belongs to another");
+  }
+  return CommitOutcome{(*meta)->version, (*meta)->payload_b3, (*meta)->committed_at, false};
+}
+
+util::Result<CommitOutcome> Registry::Commit(std::string_view proposal_id,
+                                             std::string_view corr_id) {
+  std::lock_guard lock(mu_);
+  auto it = pending_.find(std::string(proposal_id));
+  if (it == pending_.end()) return CommittedOutcome(proposal_id);
+  REGISTRY_RETURN_IF_ERROR(CheckOpenLocked(it));
+  return CommitLocked(it, corr_id);
+}
+
+util::Result<CommitOutcome> Registry::CommitLocked(PendingMap::iterator it,
+                                                   std::string_view corr_id) {
+  const std::string id = it->first;
+  Pending& p = it->second;
+  std::shared_ptr<const HeadState> head = Head();
+  const model::Payload& pl = p.payload.payload;
+  // CAS on HEAD{version, payload_b3}: the payload names the exact position it signs for.
+  if (pl.version != head->head.version + 1 || pl.prev_hash != head->head.payload_b3) {
+    ErasePendingLocked(it);
+    return StaleError(pl.version, head->head.version);
+  }
+  QuorumTally tally = Tally(*head->governance, pl.governance, p.approvals);
+  REGISTRY_RETURN_IF_ERROR(CheckQuorum(tally));
+
+  storage::CommitRow row;
+  row.version = pl.version;
+  row.payload_b3 = p.payload.payload_b3;
+  row.proposal_id = id;
+  row.committed_at = util::FormatRfc3339Millis(clock_->NowMillis());
+  row.record = model::EncodeCommitRecordCanonical(row.version, *p.canonical, row.payload_b3,
+                                                  tally.counted, row.committed_at);
+  row.leaf_hash = LeafHash(row.record);
+  if (util::Status s = store_->AppendCommit(row); !s.ok()) {
+    if (s.error().code() == ErrorCode::kChainMismatch) return std::move(s).error();
+    return StoreError(s.error());
+  }
+
+  frontier_.AppendLeafHash(row.leaf_hash);
+  auto next = std::make_shared<HeadState>();
+  next->head.version = row.version;
+  next->head.payload_b3 = row.payload_b3;
+  next->head.committed_at = row.committed_at;
+  next->head.root = RootBase64(frontier_);
+  if (head->governance->Equivalent(pl.governance)) {
+    next->governance = head->governance;
+  } else {
+    next->governance = std::make_shared<const model::Governance>(pl.governance);
+    governance_history_[row.version] = next->governance;
+  }
+  CommitOutcome out{row.version, row.payload_b3, row.committed_at, true};
+  CommitEvent event;
+  event.version = row.version;
+  event.payload_b3 = row.payload_b3;
+  event.committed_at = row.committed_at;
+  event.root = next->head.root;
+  event.proposal_id = id;
+  event.corr_id = std::string(corr_id);
+  event.record = std::make_shared<const std::string>(std::move(row.record));
+  head_.store(std::move(next), std::memory_order_release);
+  ErasePendingLocked(it);
+
+  // Every other proposal for this version can never commit now.
+  for (auto pit = pending_.begin(); pit != pending_.end();) {
+    if (pit->second.payload.payload.version <= out.version) {
+      // Derivable at recovery, so a failed status write loses nothing.
+      (void)store_->SetProposalStatus(pit->first, ProposalStatus::kStale);
+      pending_by_seq_.erase(pit->second.seq);
+      pit = pending_.erase(pit);
+    } else {
+      ++pit;
+    }
+  }
+  if (listener_ != nullptr) listener_->OnCommit(event);
+  recent_.push_back(event);
+  recent_.back().record.reset();
+  if (recent_.size() > kRecentEvents) recent_.pop_front();
+  return out;
+}
+
+std::vector<CommitEvent> Registry::RecentEvents(std::size_t max) const {
+  std::lock_guard lock(mu_);
+  std::size_t n = std::min(max, recent_.size());
+  return std::vector<CommitEvent>(recent_.end() - static_cast<std::ptrdiff_t>(n), recent_.end());
+}
+
+util::Result<ProposalView> Registry::GetProposal(std::string_view proposal_id) {
+  std::lock_guard lock(mu_);
+  auto it = pending_.find(std::string(proposal_id));
+  if (it != pending_.end()) return ViewOf(it->first, it->second);
+  util::Result<std::optional<storage::ProposalRow>> row = store_->GetProposal(proposal_id);
+  if (!row.ok()) return StoreError(row.error());
+  if (!row->has_value()) {
+    return Error(ErrorCode::kNotFound, "no proposal " + std::string(proposal_id));
+  }
+  return ViewOfRowLocked(**row);
+}
+
+util::Result<ProposalView> Registry::ViewOfRowLocked(const storage::ProposalRow& r) {
+  util::Result<std::vector<model::Approval>> approvals = store_->LoadApprovals(r.proposal_id);
+  if (!approvals.ok()) return StoreError(approvals.error());
+  ProposalView v;
+  v.proposal_id = r.proposal_id;
+  v.payload_b3 = r.payload_b3;
+  v.canonical_payload = std::make_shared<const std::string>(r.canonical_payload);
+  v.version = r.version;
+  // A pending row that is not in memory was passed by HEAD (recovery marks it stale).
+  v.status = r.status == ProposalStatus::kPending ? ProposalStatus::kStale : r.status;
+  v.approvals = std::move(approvals).value();
+  std::shared_ptr<const model::Governance> g = GovernanceFor(r.version);
+  v.quorum_m = g->m;
+  v.quorum_n = g->n();
+  v.created_at = r.created_at;
+  v.expires_at = r.expires_at;
+  return v;
+}
+
+std::vector<ProposalView> Registry::ListPending(std::size_t limit, std::string_view after) const {
+  std::lock_guard lock(mu_);
+  std::vector<ProposalView> out;
+  auto it = pending_by_seq_.rbegin();
+  if (!after.empty()) {
+    auto a = pending_.find(std::string(after));
+    if (a == pending_.end()) return out;
+    it = std::make_reverse_iterator(pending_by_seq_.find(a->second.seq));
+  }
+  for (; it != pending_by_seq_.rend() && out.size() < limit; ++it) {
+    const auto& p = pending_.at(it->second);
+    out.push_back(ViewOf(it->second, p));
+  }
+  return out;
+}
+
+std::size_t Registry::pending_count() const {
+  std::lock_guard lock(mu_);
+  return pending_.size();
+}
+
+std::size_t Registry::ExpireDue() {
+  std::lock_guard lock(mu_);
+  return ExpireDueLocked();
+}
+
+std::size_t Registry::ExpireDueLocked() {
+  const util::UnixMillis now = clock_->NowMillis();
+  std::size_t expired = 0;
+  for (auto it = pending_.begin(); it != pending_.end();) {
+    if (now >= it->second.expires_at &&
+        store_->SetProposalStatus(it->first, ProposalStatus::kExpired).ok()) {
+      pending_by_seq_.erase(it->second.seq);
+      it = pending_.erase(it);
+      ++expired;
+    } else {
+      ++it;
+    }
+  }
+  return expired;
+}
+
+}  // namespace registry::core

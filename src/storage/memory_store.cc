@@ -1,0 +1,99 @@
+#include "registry/storage/memory_store.h"
+
+#include <algorithm>
+
+namespace registry::storage {
+
+using util::Error;
+using util::ErrorCode;
+
+util::Result<std::uint64_t> MemoryStore::HeadVersion() {
+  std::lock_guard lock(mu_);
+  return static_cast<std::uint64_t>(commits_.size());
+}
+
+util::Result<std::optional<std::string>> MemoryStore::ReadRecord(std::uint64_t version) {
+  std::lock_guard lock(mu_);
+  if (version == 0 || version > commits_.size()) return std::optional<std::string>();
+  return std::optional<std::string>(commits_[version - 1].record);
+}
+
+util::Result<std::optional<CommitMeta>> MemoryStore::ReadCommitMeta(std::uint64_t version) {
+  std::lock_guard lock(mu_);
+  if (version == 0 || version > commits_.size()) return std::optional<CommitMeta>();
+  const CommitRow& row = commits_[version - 1];
+  return std::optional<CommitMeta>(
+      CommitMeta{row.version, row.payload_b3, row.proposal_id, row.committed_at, row.leaf_hash});
+}
+
+util::Result<std::vector<ProposalRow>> MemoryStore::LoadPendingProposals() {
+  std::lock_guard lock(mu_);
+  std::vector<ProposalRow> out;
+  for (const auto& [id, row] : proposals_) {
+    if (row.status == model::ProposalStatus::kPending) out.push_back(row);
+  }
+  std::sort(out.begin(), out.end(), [this](const ProposalRow& a, const ProposalRow& b) {
+    return insert_seq_.at(a.proposal_id) < insert_seq_.at(b.proposal_id);
+  });
+  return out;
+}
+
+util::Result<std::optional<ProposalRow>> MemoryStore::GetProposal(std::string_view proposal_id) {
+  std::lock_guard lock(mu_);
+  auto it = proposals_.find(proposal_id);
+  if (it == proposals_.end()) return std::optional<ProposalRow>();
+  return std::optional<ProposalRow>(it->second);
+}
+
+util::Result<std::vector<model::Approval>> MemoryStore::LoadApprovals(
+    std::string_view proposal_id) {
+  std::lock_guard lock(mu_);
+  auto it = approvals_.find(std::string(proposal_id));
+  if (it == approvals_.end()) return std::vector<model::Approval>();
+  return it->second;
+}
+
+util::Status MemoryStore::InsertProposal(const ProposalRow& row) {
+  std::lock_guard lock(mu_);
+  if (!proposals_.emplace(row.proposal_id, row).second) {
+    return Error(ErrorCode::kInternal, "store: proposal " + row.proposal_id + " exists");
+  }
+  insert_seq_[row.proposal_id] = next_seq_++;
+  return util::Status::Ok();
+}
+
+util::Status MemoryStore::InsertApproval(std::string_view proposal_id,
+                                         const model::Approval& approval) {
+  std::lock_guard lock(mu_);
+  if (proposals_.find(proposal_id) == proposals_.end()) {
+    return Error(ErrorCode::kInternal, "store: no proposal " + std::string(proposal_id));
+  }
+  approvals_[std::string(proposal_id)].push_back(approval);
+  return util::Status::Ok();
+}
+
+util::Status MemoryStore::SetProposalStatus(std::string_view proposal_id,
+                                            model::ProposalStatus status) {
+  std::lock_guard lock(mu_);
+  auto it = proposals_.find(proposal_id);
+  if (it == proposals_.end()) {
+    return Error(ErrorCode::kInternal, "store: no proposal " + std::string(proposal_id));
+  }
+  it->second.status = status;
+  return util::Status::Ok();
+}
+
+util::Status MemoryStore::AppendCommit(const CommitRow& row) {
+  std::lock_guard lock(mu_);
+  if (row.version != commits_.size() + 1) {
+    return Error(ErrorCode::kChainMismatch, "store: append of version " +
+                                                std::to_string(row.version) + " on HEAD " +
+                                                std::to_string(commits_.size()));
+  }
+  auto it = proposals_.find(row.proposal_id);
+  if (it != proposals_.end()) it->second.status = model::ProposalStatus::kCommitted;
+  commits_.push_back(row);
+  return util::Status::Ok();
+}
+
+}  // namespace registry::storage
