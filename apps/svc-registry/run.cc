@@ -3,6 +3,7 @@
 #include <pthread.h>
 #include <signal.h>
 
+#include <atomic>
 #include <condition_variable>
 #include <fstream>
 #include <mutex>
@@ -16,6 +17,7 @@
 #include "registry/auth/root_key.h"
 #include "registry/auth/verifier.h"
 #include "registry/bus/event_bus.h"
+#include "registry/core/audit_log.h"
 #include "registry/core/registry.h"
 #include "registry/crypto/ed25519.h"
 #include "registry/http/server.h"
@@ -155,7 +157,33 @@ int Run(const config::Config& config) {
   metrics::Metrics metrics;
   metrics.SetHeadVersion(registry->Head()->head.version);
   metrics.SetPendingProposals(registry->pending_count());
-  metrics.CountRecovery(metrics::RecoveryKind::kClean);
+  metrics.SetStorageBytes(store->SizeBytes());
+  switch (registry->recovery_kind()) {
+    case core::Registry::RecoveryKind::kClean:
+      metrics.CountRecovery(metrics::RecoveryKind::kClean);
+      break;
+    case core::Registry::RecoveryKind::kCheckpoint:
+      metrics.CountRecovery(metrics::RecoveryKind::kCheckpoint);
+      break;
+    case core::Registry::RecoveryKind::kReplay:
+      metrics.CountRecovery(registry->Head()->head.version == 0 ? metrics::RecoveryKind::kClean
+                                                                : metrics::RecoveryKind::kCrash);
+      break;
+  }
+  if (std::optional<std::string> failure = registry->verification_failure()) {
+    metrics.CountAuditFailure();
+    log.Error("verification_failed",
+              {{"reason", *failure},
+               {"head", registry->Head()->head.version},
+               {"message", "the write plane stays down; reads serve the last verified HEAD"}});
+  }
+
+  util::Result<std::unique_ptr<core::AuditLog>> audit = core::AuditLog::Open(store.get(), &clock);
+  if (!audit.ok()) {
+    metrics.CountAuditFailure();
+    log.Error("startup_failed", {{"reason", "audit trail: " + audit.error().message()}});
+    return 1;
+  }
 
   bus::EventBus::Options bus_options;
   bus_options.max_subscribers = static_cast<std::size_t>(config.sse.max_clients);
@@ -167,8 +195,16 @@ int Run(const config::Config& config) {
   util::ThreadPool workers(static_cast<std::size_t>(threads));
   api::WriteGate gate;
   RequestLog request_log(&log);
-  api::Deps deps{registry.get(), store.get(), &metrics, &bus,
-                 verifier.get(), &clock,      &workers, &gate};
+  api::Deps deps;
+  deps.registry = registry.get();
+  deps.store = store.get();
+  deps.metrics = &metrics;
+  deps.bus = &bus;
+  deps.verifier = verifier.get();
+  deps.clock = &clock;
+  deps.workers = &workers;
+  deps.gate = &gate;
+  deps.audit = audit->get();
   api::ApiOptions api_options;
   api_options.build = api::BuildInfo{REGISTRY_VERSION, REGISTRY_GIT_COMMIT};
   api_options.record_cache_entries = static_cast<std::size_t>(config.cache.record_entries);
@@ -196,8 +232,9 @@ int Run(const config::Config& config) {
   server_options.admin =
       http::ListenerConfig{admin_addr->host, admin_addr->port, &admin_service, false};
   server_options.observer = &server_metrics;
-  server_options.error_body = [&clock](int status, std::string_view code, std::string_view message,
-                                       const http::Request* request) {
+  server_options.error_body = [&clock, &registry](int status, std::string_view code,
+                                                  std::string_view message,
+                                                  const http::Request* request) {
     std::string corr;
     if (request != nullptr) {
       const std::string* c = request->FindHeader("x-corr-id");
@@ -205,6 +242,7 @@ int Run(const config::Config& config) {
     }
     if (corr.empty()) corr = api::NewUlid(clock.NowMillis());
     http::Response r = api::ErrorResponse(status, code, message, corr);
+    r.headers.emplace_back("X-Registry-Version", std::to_string(registry->Head()->head.version));
     r.headers.emplace_back("X-Corr-ID", corr);
     return r;
   };
@@ -226,14 +264,58 @@ int Run(const config::Config& config) {
             {"storage", config::Name(config.storage.kind)},
             {"head", registry->Head()->head.version}});
 
-  // Housekeeping once a second: expire proposals past their TTL.
+  // Housekeeping once a second: expire proposals past their TTL, write the storage
+  // checkpoint when due, probe a faulty store until it recovers.
   std::mutex housekeeping_mu;
   std::condition_variable housekeeping_cv;
   bool stopping = false;
+  auto checkpoint_due = std::chrono::steady_clock::now() + config.storage.checkpoint_interval;
+  auto last_checkpoint = std::chrono::steady_clock::now();
   std::thread housekeeping([&] {
     std::unique_lock lock(housekeeping_mu);
     while (!housekeeping_cv.wait_for(lock, std::chrono::seconds(1), [&] { return stopping; })) {
       if (registry->ExpireDue() > 0) metrics.SetPendingProposals(registry->pending_count());
+      auto now = std::chrono::steady_clock::now();
+      if (now >= checkpoint_due || gate.storage_fault()) {
+        util::Result<bool> wrote = registry->WriteCheckpoint(gate.storage_fault());
+        if (wrote.ok()) {
+          if (*wrote) last_checkpoint = now;
+          if (gate.storage_fault()) {
+            gate.SetStorageFault(false);
+            log.Info("storage_recovered");
+          }
+        } else if (!gate.storage_fault()) {
+          gate.SetStorageFault(true);
+          log.Error("storage_fault", {{"reason", wrote.error().message()}});
+        }
+        checkpoint_due = now + config.storage.checkpoint_interval;
+      }
+      metrics.SetCheckpointAgeSeconds(std::chrono::duration<double>(now - last_checkpoint).count());
+      metrics.SetStorageBytes(store->SizeBytes());
+    }
+  });
+
+  // The whole history is re-verified in the background, in slices.
+  std::atomic<bool> verifier_stop{false};
+  std::thread history_verifier([&] {
+    auto started = std::chrono::steady_clock::now();
+    while (!verifier_stop.load()) {
+      util::Result<bool> done = registry->VerifyHistorySlice(64);
+      if (!done.ok()) {
+        metrics.CountAuditFailure();
+        log.Error("verification_failed",
+                  {{"reason", done.error().message()},
+                   {"message", "the write plane is down; reads keep serving HEAD"}});
+        return;
+      }
+      if (*done) {
+        double seconds =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+        metrics.ObserveAuditChainVerify(seconds);
+        log.Info("history_verified",
+                 {{"head", registry->Head()->head.version}, {"seconds", seconds}});
+        return;
+      }
     }
   });
 
@@ -245,8 +327,15 @@ int Run(const config::Config& config) {
   }
   housekeeping_cv.notify_all();
   housekeeping.join();
+  verifier_stop = true;
+  history_verifier.join();
   (*server)->Stop();
   workers.Stop();
+  (*audit)->Stop();
+  util::Result<bool> checkpoint = registry->WriteCheckpoint();
+  if (!checkpoint.ok()) {
+    log.Error("checkpoint_failed", {{"reason", checkpoint.error().message()}});
+  }
   log.Info("stopped", {{"head", registry->Head()->head.version}});
   return 0;
 }

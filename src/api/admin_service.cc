@@ -16,6 +16,7 @@ http::Response ReadyzResponse(const Deps& deps, std::uint32_t retry_after_second
   std::vector<std::string_view> missing;
   if (deps.gate->frozen()) missing.push_back("frozen");
   if (deps.gate->storage_fault()) missing.push_back("storage");
+  if (deps.registry->verification_failure().has_value()) missing.push_back("verification");
   const bool write_ready = missing.empty();
   std::string body = "{";
   if (!write_ready) body += "\"degraded\":true,";
@@ -56,6 +57,22 @@ void AdminService::Handle(http::Request request, http::Responder respond) {
   std::string corr_id =
       corr != nullptr && IsAcceptableCorrId(*corr) ? *corr : NewUlid(deps_.clock->NowMillis());
   RouteMatch match = MatchRoute(Plane::kAdmin, request.method, request.path);
+  if (match.method_allowed &&
+      (match.route == Route::kAdminFreeze || match.route == Route::kAdminThaw)) {
+    // Audited: the entry is durable before the answer, so this runs on a worker.
+    auto shared = std::make_shared<std::tuple<http::Request, http::Responder, std::string>>(
+        std::move(request), std::move(respond), std::move(corr_id));
+    bool queued = deps_.workers->Submit([this, shared, match] {
+      auto& [req, resp, corr] = *shared;
+      Finish(req, resp, match, corr, FreezeOrThaw(req, match, corr));
+    });
+    if (!queued) {
+      auto& [req, resp, corr] = *shared;
+      Finish(req, resp, match, corr,
+             ErrorResponse(503, "NotReady", "the service is shutting down", corr));
+    }
+    return;
+  }
   http::Response r;
   if (match.route == Route::kUnmatched) {
     r = ErrorResponse(404, "NotFound", "no route for " + request.path, corr_id);
@@ -78,35 +95,79 @@ void AdminService::Handle(http::Request request, http::Responder respond) {
       case Route::kVersion:
         r = internal::VersionResponse(options_.build);
         break;
-      case Route::kAdminFreeze:
-      case Route::kAdminThaw: {
-        util::Status allowed = util::Status::Ok();
-        if (deps_.verifier != nullptr) {
-          const std::string* authz = request.FindHeader("authorization");
-          allowed = deps_.verifier->Verify(authz == nullptr ? std::string_view() : *authz,
-                                           auth::Scope::kAdmin, deps_.clock->NowMillis());
-        }
-        if (!allowed.ok()) {
-          deps_.metrics->CountRejected(allowed.error().code() == util::ErrorCode::kForbidden
-                                           ? metrics::RejectReason::kForbidden
-                                           : metrics::RejectReason::kUnauthorized);
-          r = ErrorResponse(allowed.error(), corr_id);
-          break;
-        }
-        const bool freeze = match.route == Route::kAdminFreeze;
-        deps_.gate->SetFrozen(freeze);
-        if (access_log_ != nullptr)
-          access_log_->Audit(freeze ? "admin.freeze" : "admin.thaw", corr_id);
-        r = JsonResponse(200, freeze ? R"({"frozen":true})" : R"({"frozen":false})");
-        r.headers.emplace_back("Cache-Control", "no-store");
-        break;
-      }
       default:
-        r = ErrorResponse(404, "NotFound", "the audit trail is not available on this build",
-                          corr_id);
+        r = AuditPage(request, corr_id);
         break;
     }
   }
+  Finish(request, respond, match, corr_id, std::move(r));
+}
+
+http::Response AdminService::FreezeOrThaw(const http::Request& request, const RouteMatch& match,
+                                          const std::string& corr_id) {
+  const bool freeze = match.route == Route::kAdminFreeze;
+  core::AuditEvent event;
+  event.action = freeze ? "freeze" : "thaw";
+  event.corr_id = corr_id;
+  util::Status allowed = util::Status::Ok();
+  if (deps_.verifier != nullptr) {
+    const std::string* authz = request.FindHeader("authorization");
+    allowed = deps_.verifier->Verify(authz == nullptr ? std::string_view() : *authz,
+                                     auth::Scope::kAdmin, deps_.clock->NowMillis());
+  }
+  event.accepted = allowed.ok();
+  if (!allowed.ok()) event.reason = std::string(util::ErrorCodeName(allowed.error().code()));
+  if (allowed.ok()) deps_.gate->SetFrozen(freeze);
+  if (deps_.audit != nullptr && !deps_.audit->Record(event).ok()) {
+    deps_.gate->SetStorageFault(true);
+    deps_.metrics->CountInternalError();
+  }
+  if (access_log_ != nullptr && allowed.ok()) access_log_->Audit(event.action, corr_id);
+  if (!allowed.ok()) {
+    deps_.metrics->CountRejected(allowed.error().code() == util::ErrorCode::kForbidden
+                                     ? metrics::RejectReason::kForbidden
+                                     : metrics::RejectReason::kUnauthorized);
+    return ErrorResponse(allowed.error(), corr_id);
+  }
+  http::Response r = JsonResponse(200, freeze ? R"({"frozen":true})" : R"({"frozen":false})");
+  r.headers.emplace_back("Cache-Control", "no-store");
+  return r;
+}
+
+http::Response AdminService::AuditPage(const http::Request& request, const std::string& corr_id) {
+  std::uint64_t after = 0;
+  if (auto a = internal::QueryParam(request.query, "after")) {
+    std::optional<std::uint64_t> n = internal::ParseVersion(*a);
+    if (!n.has_value()) return ErrorResponse(400, "Malformed", "after: must be a number", corr_id);
+    after = *n;
+  }
+  std::size_t limit = 100;
+  if (auto l = internal::QueryParam(request.query, "limit")) {
+    std::optional<std::uint64_t> n = internal::ParseVersion(*l);
+    if (!n.has_value() || *n == 0 || *n > 1000) {
+      return ErrorResponse(400, "Malformed", "limit: must be from 1 to 1000", corr_id);
+    }
+    limit = static_cast<std::size_t>(*n);
+  }
+  util::Result<std::vector<storage::AuditRow>> rows = deps_.store->ReadAudit(after, limit);
+  if (!rows.ok()) {
+    return ErrorResponse(util::Error(util::ErrorCode::kInternal, rows.error().message()), corr_id);
+  }
+  std::string body = "{\"entries\":[";
+  for (std::size_t i = 0; i < rows->size(); ++i) {
+    if (i > 0) body += ',';
+    body += (*rows)[i].entry;
+  }
+  body += "],\"next\":";
+  body += rows->size() == limit ? std::to_string(rows->back().seq) : "null";
+  body += "}";
+  http::Response r = JsonResponse(200, std::move(body));
+  r.headers.emplace_back("Cache-Control", "no-store");
+  return r;
+}
+
+void AdminService::Finish(const http::Request& request, const http::Responder& respond,
+                          const RouteMatch& match, const std::string& corr_id, http::Response r) {
   r.headers.emplace_back("X-Registry-Version",
                          std::to_string(deps_.registry->Head()->head.version));
   r.headers.emplace_back("X-Corr-ID", corr_id);
@@ -114,6 +175,7 @@ void AdminService::Handle(http::Request request, http::Responder respond) {
       std::chrono::duration<double>(std::chrono::steady_clock::now() - request.received_at).count();
   deps_.metrics->ObserveRequest(match.route, metrics::MethodFromString(request.method), r.status,
                                 seconds);
+  if (r.status >= 500 && r.status != 503) deps_.metrics->CountInternalError();
   if (access_log_ != nullptr) {
     access_log_->Log(corr_id, match.route, request.method, r.status, seconds * 1000.0,
                      request.remote);

@@ -139,7 +139,7 @@ struct ApiService::Impl {
             .count();
     metrics::Method method = metrics::MethodFromString(call.request.method);
     deps.metrics->ObserveRequest(call.match.route, method, response.status, seconds);
-    if (response.status >= 500) deps.metrics->CountInternalError();
+    if (response.status == 500) deps.metrics->CountInternalError();
     if (access_log != nullptr) {
       access_log->Log(call.corr_id, call.match.route, call.request.method, response.status,
                       seconds * 1000.0, call.request.remote);
@@ -180,12 +180,15 @@ struct ApiService::Impl {
   void ListProposals(Call& call);
   void GetProposal(Call& call);
   void Stream(Call& call);
-  // Checks auth, the write gate and the content type; on failure responds and returns false.
-  bool AdmitWrite(Call& call);
-  void Propose(Call call);
-  void Approve(Call call);
-  void Commit(Call call);
-  void RunOnWorker(Call call, void (Impl::*step)(Call));
+  // Auth, the write gate, the content type and the proposal id of a write request.
+  util::Status AdmitWrite(const Call& call);
+  // Runs a write request on a worker: admission, the step, the audit entry, the response.
+  void SubmitWrite(Call call);
+  void Write(Call call);
+  util::Result<http::Response> Propose(Call& call, core::AuditEvent& event);
+  util::Result<http::Response> Approve(Call& call, core::AuditEvent& event);
+  util::Result<http::Response> Commit(Call& call, core::AuditEvent& event);
+  void NoteStorageFault(const Error& error);
 };
 
 ApiService::ApiService(Deps deps, ApiOptions options, AccessLog* access_log)
@@ -233,17 +236,14 @@ void ApiService::Impl::Dispatch(Call call) {
     case Route::kRegistryStream:
       return Stream(call);
     case Route::kRegistryProposals:
-      if (call.request.method == "GET") return ListProposals(call);
-      if (AdmitWrite(call)) RunOnWorker(std::move(call), &Impl::Propose);
-      return;
+      if (call.request.method != "POST") return ListProposals(call);
+      return SubmitWrite(std::move(call));
     case Route::kRegistryProposal:
       return GetProposal(call);
     case Route::kRegistryApproval:
-      if (AdmitWrite(call)) RunOnWorker(std::move(call), &Impl::Approve);
-      return;
+      return SubmitWrite(std::move(call));
     case Route::kRegistryCommit:
-      if (AdmitWrite(call)) RunOnWorker(std::move(call), &Impl::Commit);
-      return;
+      return SubmitWrite(std::move(call));
     case Route::kHealthz:
       return Finish(call, JsonResponse(200, R"({"status":"ok"})"));
     case Route::kReadyz:
@@ -266,7 +266,7 @@ void ApiService::Impl::GetHead(Call& call) {
   std::shared_ptr<const internal::HeadResponse> h = head.load(std::memory_order_acquire);
   const std::string* inm = call.request.FindHeader("if-none-match");
   http::Response r;
-  if (inm != nullptr && *inm == h->etag) {
+  if (inm != nullptr && internal::IfNoneMatchHits(*inm, h->etag)) {
     r.status = 304;
   } else {
     r.status = 200;
@@ -300,7 +300,7 @@ void ApiService::Impl::GetRecord(Call& call) {
   r.headers.emplace_back("Cache-Control", "public, max-age=31536000, immutable");
   r.headers.emplace_back("Vary", "Accept-Encoding");
   const std::string* inm = call.request.FindHeader("if-none-match");
-  if (inm != nullptr && *inm == rec->etag) {
+  if (inm != nullptr && internal::IfNoneMatchHits(*inm, rec->etag)) {
     r.status = 304;
     return Finish(call, std::move(r));
   }
@@ -366,60 +366,90 @@ void ApiService::Impl::GetProposal(Call& call) {
   Finish(call, std::move(r));
 }
 
-bool ApiService::Impl::AdmitWrite(Call& call) {
+util::Status ApiService::Impl::AdmitWrite(const Call& call) {
   if (deps.verifier != nullptr) {
     const std::string* authz = call.request.FindHeader("authorization");
-    util::Status s = deps.verifier->Verify(authz == nullptr ? std::string_view() : *authz,
-                                           ScopeFor(call.match.route), deps.clock->NowMillis());
-    if (!s.ok()) {
-      Fail(call, s.error());
-      return false;
-    }
+    REGISTRY_RETURN_IF_ERROR(deps.verifier->Verify(authz == nullptr ? std::string_view() : *authz,
+                                                   ScopeFor(call.match.route),
+                                                   deps.clock->NowMillis()));
   }
   if (deps.gate->frozen()) {
-    Fail(call, Error(ErrorCode::kFrozen, "the registry is frozen by an operator; reads work"));
-    return false;
+    return Error(ErrorCode::kFrozen, "the registry is frozen by an operator; reads work");
   }
   if (deps.gate->storage_fault()) {
-    Fail(call, Error(ErrorCode::kNotReady, "the write plane is not ready (storage fault)"));
-    return false;
+    return Error(ErrorCode::kNotReady, "the write plane is not ready (storage fault)");
   }
-  if (!call.request.body.empty() && !IsJsonContentType(call.request.FindHeader("content-type"))) {
-    Fail(call, Error(ErrorCode::kUnsupportedMediaType, "Content-Type must be application/json"));
-    return false;
+  if (!IsJsonContentType(call.request.FindHeader("content-type")) &&
+      (call.match.route == Route::kRegistryProposals || !call.request.body.empty())) {
+    return Error(ErrorCode::kUnsupportedMediaType, "Content-Type must be application/json");
   }
   if (call.match.route != Route::kRegistryProposals &&
       !model::IsWellFormedProposalId(call.match.param)) {
-    Fail(call, Error(ErrorCode::kNotFound, "no proposal " + std::string(call.match.param)));
-    return false;
+    return Error(ErrorCode::kNotFound, "no proposal " + std::string(call.match.param));
   }
-  return true;
+  return util::Status::Ok();
 }
 
-void ApiService::Impl::RunOnWorker(Call call, void (Impl::*step)(Call)) {
+void ApiService::Impl::SubmitWrite(Call call) {
   auto shared = std::make_shared<Call>(std::move(call));
-  bool queued = deps.workers->Submit([this, shared, step] { (this->*step)(std::move(*shared)); });
-  if (!queued) {
-    Fail(*shared, Error(ErrorCode::kNotReady, "the service is shutting down"));
-  }
+  bool queued = deps.workers->Submit([this, shared] { Write(std::move(*shared)); });
+  if (!queued) Fail(*shared, Error(ErrorCode::kNotReady, "the service is shutting down"));
 }
 
-void ApiService::Impl::Propose(Call call) {
-  if (!IsJsonContentType(call.request.FindHeader("content-type"))) {
-    return Fail(call,
-                Error(ErrorCode::kUnsupportedMediaType, "Content-Type must be application/json"));
+void ApiService::Impl::Write(Call call) {
+  core::AuditEvent event;
+  event.corr_id = call.corr_id;
+  util::Result<http::Response> response = Error(ErrorCode::kInternal, "unset");
+  switch (call.match.route) {
+    case Route::kRegistryProposals:
+      event.action = "propose";
+      break;
+    case Route::kRegistryApproval:
+      event.action = "approve";
+      event.proposal_id = std::string(call.match.param);
+      break;
+    default:
+      event.action = "commit";
+      event.proposal_id = std::string(call.match.param);
+      break;
   }
-  util::Result<json::Value> body = json::Parse(call.request.body);
-  if (!body.ok()) return Fail(call, body.error());
+  if (util::Status admitted = AdmitWrite(call); !admitted.ok()) {
+    response = std::move(admitted).error();
+  } else if (call.match.route == Route::kRegistryProposals) {
+    response = Propose(call, event);
+  } else if (call.match.route == Route::kRegistryApproval) {
+    response = Approve(call, event);
+  } else {
+    response = Commit(call, event);
+  }
+  event.accepted = response.ok();
+  if (!response.ok()) event.reason = std::string(util::ErrorCodeName(response.error().code()));
+  if (deps.audit != nullptr) {
+    if (util::Status audited = deps.audit->Record(event); !audited.ok()) {
+      // The decision stands (a write is already durable); the trail cannot grow, so the
+      // write plane goes unready until the storage fault clears.
+      deps.gate->SetStorageFault(true);
+      deps.metrics->CountInternalError();
+    }
+  }
+  if (!response.ok()) return Fail(call, response.error());
+  Finish(call, std::move(response).value());
+}
+
+util::Result<http::Response> ApiService::Impl::Propose(Call& call, core::AuditEvent& event) {
+  REGISTRY_ASSIGN_OR_RETURN(json::Value body, json::Parse(call.request.body));
   model::PayloadLimits limits = deps.registry->options().payload_limits;
-  util::Result<model::CanonicalPayload> payload = model::DecodeProposeRequest(*body, limits);
-  if (!payload.ok()) return Fail(call, payload.error());
-  util::Result<core::ProposeOutcome> out = deps.registry->Propose(std::move(payload).value());
+  REGISTRY_ASSIGN_OR_RETURN(model::CanonicalPayload payload,
+                            model::DecodeProposeRequest(body, limits));
+  event.proposal_id = payload.proposal_id;
+  event.payload_b3 = payload.payload_b3;
+  util::Result<core::ProposeOutcome> out = deps.registry->Propose(std::move(payload));
   if (!out.ok()) {
     if (out.error().code() == ErrorCode::kBusy) {
       deps.metrics->CountRejected(metrics::RejectReason::kPendingCap);
     }
-    return Fail(call, out.error());
+    NoteStorageFault(out.error());
+    return std::move(out).error();
   }
   deps.metrics->SetPendingProposals(deps.registry->pending_count());
   const core::ProposalView& v = out->proposal;
@@ -435,38 +465,43 @@ void ApiService::Impl::Propose(Call call) {
   http::Response r = JsonResponse(out->created ? 202 : 200, std::move(json));
   r.headers.emplace_back("Cache-Control", std::string(kNoStore));
   r.headers.emplace_back("Location", "/registry/proposals/" + v.proposal_id);
-  Finish(call, std::move(r));
+  return r;
 }
 
-void ApiService::Impl::Approve(Call call) {
-  util::Result<json::Value> body = json::Parse(call.request.body);
-  if (!body.ok()) return Fail(call, body.error());
-  util::Result<model::Approval> approval = model::DecodeApproval(*body, "body");
-  if (!approval.ok()) return Fail(call, approval.error());
+util::Result<http::Response> ApiService::Impl::Approve(Call& call, core::AuditEvent& event) {
+  REGISTRY_ASSIGN_OR_RETURN(json::Value body, json::Parse(call.request.body));
+  REGISTRY_ASSIGN_OR_RETURN(model::Approval approval, model::DecodeApproval(body, "body"));
+  event.signer_id = approval.signer_id;
   util::Result<core::ApproveOutcome> out =
-      deps.registry->Approve(call.match.param, std::move(approval).value(), call.corr_id);
-  if (!out.ok()) return Fail(call, out.error());
+      deps.registry->Approve(call.match.param, std::move(approval), call.corr_id);
+  if (!out.ok()) {
+    NoteStorageFault(out.error());
+    return std::move(out).error();
+  }
   deps.metrics->ObserveApprovalVerify(metrics::SigAlgo::kEd25519, out->verify_seconds);
   std::string json = "{\"approvals\":" + std::to_string(out->approvals);
   if (out->committed.has_value()) {
     json += ",\"committed\":" + EncodeCommitOutcome(*out->committed);
+    event.payload_b3 = out->committed->payload_b3;
     deps.metrics->CountUpdate(metrics::UpdateResult::kCommitted);
   }
   json += ",\"quorum\":" + EncodeQuorum(out->quorum_m, out->quorum_n) + ",\"status\":\"accepted\"}";
   deps.metrics->SetPendingProposals(deps.registry->pending_count());
   http::Response r = JsonResponse(200, std::move(json));
   r.headers.emplace_back("Cache-Control", std::string(kNoStore));
-  Finish(call, std::move(r));
+  return r;
 }
 
-void ApiService::Impl::Commit(Call call) {
+util::Result<http::Response> ApiService::Impl::Commit(Call& call, core::AuditEvent& event) {
   auto started = std::chrono::steady_clock::now();
   util::Result<core::CommitOutcome> out = deps.registry->Commit(call.match.param, call.corr_id);
   if (!out.ok()) {
     deps.metrics->CountUpdate(metrics::UpdateResult::kRejected);
     if (out.error().code() == ErrorCode::kChainMismatch) deps.metrics->CountCommitCasFail();
-    return Fail(call, out.error());
+    NoteStorageFault(out.error());
+    return std::move(out).error();
   }
+  event.payload_b3 = out->payload_b3;
   if (out->created) {
     deps.metrics->ObserveCommitLatency(
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
@@ -475,7 +510,12 @@ void ApiService::Impl::Commit(Call call) {
   deps.metrics->SetPendingProposals(deps.registry->pending_count());
   http::Response r = JsonResponse(out->created ? 201 : 200, EncodeCommitOutcome(*out));
   r.headers.emplace_back("Cache-Control", std::string(kNoStore));
-  Finish(call, std::move(r));
+  return r;
+}
+
+void ApiService::Impl::NoteStorageFault(const Error& error) {
+  // kInternal from the core is a storage fault (its only source of internal errors).
+  if (error.code() == ErrorCode::kInternal) deps.gate->SetStorageFault(true);
 }
 
 void ApiService::Impl::Stream(Call& call) {

@@ -74,6 +74,20 @@ bool AcceptsGzip(std::string_view accept_encoding) {
   return false;
 }
 
+bool IfNoneMatchHits(std::string_view header, std::string_view etag) {
+  while (!header.empty()) {
+    std::size_t comma = header.find(',');
+    std::string_view tag = header.substr(0, comma);
+    header = comma == std::string_view::npos ? "" : header.substr(comma + 1);
+    while (!tag.empty() && (tag.front() == ' ' || tag.front() == '\t')) tag.remove_prefix(1);
+    while (!tag.empty() && (tag.back() == ' ' || tag.back() == '\t')) tag.remove_suffix(1);
+    if (tag == "*") return true;
+    if (tag.starts_with("W/")) tag.remove_prefix(2);  // weak comparison
+    if (tag == etag) return true;
+  }
+  return false;
+}
+
 std::optional<std::string_view> QueryParam(std::string_view query, std::string_view name) {
   while (!query.empty()) {
     std::size_t amp = query.find('&');

@@ -6,9 +6,11 @@ using metrics::Route;
 
 namespace {
 
-constexpr std::string_view kGet = "GET";
+// Allow header values. HEAD is served wherever GET is (RFC 9110 §9.1); the HTTP server
+// sends the head of the GET response without its body.
+constexpr std::string_view kGet = "GET, HEAD";
 constexpr std::string_view kPost = "POST";
-constexpr std::string_view kGetPost = "GET, POST";
+constexpr std::string_view kGetPost = "GET, HEAD, POST";
 
 RouteMatch Match(Route route, std::string_view method, std::string_view allow,
                  std::string_view param = {}) {
@@ -16,7 +18,14 @@ RouteMatch Match(Route route, std::string_view method, std::string_view allow,
   m.route = route;
   m.param = param;
   m.allow = allow;
-  m.method_allowed = allow == kGetPost ? (method == kGet || method == kPost) : method == allow;
+  const bool get_like = method == "GET" || method == "HEAD";
+  if (allow == kGet) {
+    m.method_allowed = get_like;
+  } else if (allow == kGetPost) {
+    m.method_allowed = get_like || method == "POST";
+  } else {
+    m.method_allowed = method == allow;
+  }
   return m;
 }
 

@@ -63,6 +63,10 @@ bool AcceptsGzip(std::string_view accept_encoding);
 // numbers and ids), or nullopt.
 std::optional<std::string_view> QueryParam(std::string_view query, std::string_view name);
 
+// True when an If-None-Match header value names `etag` (a list of entity tags, weak ones
+// compared weakly, or "*"): the client's copy is current (RFC 9110 §13.1.2).
+bool IfNoneMatchHits(std::string_view header, std::string_view etag);
+
 // A decimal without sign or leading zeros that fits in 53 bits.
 std::optional<std::uint64_t> ParseVersion(std::string_view text);
 

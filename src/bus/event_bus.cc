@@ -63,23 +63,25 @@ EventBus::SubscribeResult EventBus::Subscribe(std::shared_ptr<Subscriber> subscr
                                               std::optional<std::uint64_t> since) {
   std::lock_guard lock(mu_);
   if (subscribers_.size() >= options_.max_subscribers) return SubscribeResult::kFull;
-  bool ok = subscriber->Push(RetryFrame());
-  if (ok && since.has_value() && *since < last_version_) {
+  // The greeting and the whole replay go out as ONE frame, so that a resume never needs more
+  // than one slot of the subscriber's bounded queue, however many versions it missed.
+  std::string first = *RetryFrame();
+  if (since.has_value() && *since < last_version_) {
     bool covered = !window_.empty() && window_.front().first <= *since + 1;
     if (covered) {
       for (const auto& [version, frame] : window_) {
-        if (version > *since && !(ok = subscriber->Push(frame))) break;
+        if (version > *since) first += *frame;
       }
     } else {
-      ok = subscriber->Push(std::make_shared<const std::string>(FormatResetFrame(head_())));
+      first += FormatResetFrame(head_());
     }
-  } else if (ok && since.has_value() && *since > last_version_) {
+  } else if (since.has_value() && *since > last_version_) {
     // The client claims a version this registry never had: tell it where HEAD is.
-    ok = subscriber->Push(std::make_shared<const std::string>(FormatResetFrame(head_())));
+    first += FormatResetFrame(head_());
   }
-  if (!ok) {
+  if (!subscriber->Push(std::make_shared<const std::string>(std::move(first)))) {
     on_dropped_();
-    return SubscribeResult::kOk;  // it was accepted, then dropped for lag; it will resume
+    return SubscribeResult::kOk;  // accepted, then gone at once: the client resumes
   }
   subscribers_.push_back(std::move(subscriber));
   return SubscribeResult::kOk;

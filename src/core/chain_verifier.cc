@@ -21,6 +21,14 @@ ChainVerifier::ChainVerifier(model::Governance trust_roots, model::PayloadLimits
       payload_b3_(crypto::ZeroB3()),
       governance_(std::make_shared<const model::Governance>(std::move(trust_roots))) {}
 
+ChainVerifier::ChainVerifier(State state, model::PayloadLimits limits)
+    : limits_(limits),
+      version_(state.version),
+      payload_b3_(std::move(state.payload_b3)),
+      committed_at_(std::move(state.committed_at)),
+      governance_(std::move(state.governance)),
+      frontier_(std::move(state.frontier)) {}
+
 util::Status ChainVerifier::Next(std::string_view record) {
   const std::uint64_t expected = version_ + 1;
   util::Result<json::Value> parsed = json::Parse(record);

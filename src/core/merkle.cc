@@ -1,5 +1,6 @@
 #include "registry/core/merkle.h"
 
+#include <bit>
 #include <cstring>
 
 namespace registry::core {
@@ -35,6 +36,18 @@ void MerkleFrontier::AppendLeafHash(const Hash& leaf_hash) {
   subtrees_.push_back(carry);
   heights_.push_back(height);
   ++size_;
+}
+
+std::optional<MerkleFrontier> MerkleFrontier::Restore(std::uint64_t size,
+                                                      std::vector<Hash> subtrees) {
+  if (static_cast<std::size_t>(std::popcount(size)) != subtrees.size()) return std::nullopt;
+  MerkleFrontier f;
+  f.size_ = size;
+  f.subtrees_ = std::move(subtrees);
+  for (int bit = 63; bit >= 0; --bit) {
+    if ((size >> bit) & 1) f.heights_.push_back(static_cast<std::uint8_t>(bit));
+  }
+  return f;
 }
 
 Hash MerkleFrontier::Root() const {

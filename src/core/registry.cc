@@ -8,6 +8,7 @@
 #include "registry/core/quorum.h"
 #include "registry/crypto/base64.h"
 #include "registry/crypto/blake3.h"
+#include "registry/json/canonical.h"
 #include "registry/json/parse.h"
 #include "registry/util/time.h"
 
@@ -41,58 +42,80 @@ util::Result<std::unique_ptr<Registry>> Registry::Open(storage::Store* store,
                                                        model::Governance trust_roots,
                                                        RegistryOptions options) {
   std::unique_ptr<Registry> r(new Registry(store, clock, std::move(options)));
+  r->trust_roots_ = std::make_shared<const model::Governance>(std::move(trust_roots));
+  r->governance_history_[0] = r->trust_roots_;
 
-  // Replay the committed log through the same checks an outside verifier applies.
-  ChainVerifier verifier(std::move(trust_roots), r->options_.payload_limits);
-  r->governance_history_[0] = verifier.shared_governance();
   util::Result<std::uint64_t> head_version = store->HeadVersion();
   if (!head_version.ok()) return StoreError(head_version.error());
-  for (std::uint64_t v = 1; v <= *head_version; ++v) {
-    util::Result<std::optional<std::string>> record = store->ReadRecord(v);
-    if (!record.ok()) return StoreError(record.error());
-    if (!record->has_value()) {
-      return Error(ErrorCode::kInternal,
-                   "recovery: version " + std::to_string(v) + " is missing from the store");
-    }
-    // The stored leaf hash catches changes to the parts no signature covers (committed_at,
-    // signed_at); the chain verifier catches everything else.
-    util::Result<std::optional<storage::CommitMeta>> meta = store->ReadCommitMeta(v);
-    if (!meta.ok()) return StoreError(meta.error());
-    if (!meta->has_value() || (*meta)->leaf_hash != LeafHash(**record)) {
-      return Error(ErrorCode::kInternal, "recovery: version " + std::to_string(v) +
-                                             ": record does not match its stored leaf hash");
-    }
-    util::Status verified = verifier.Next(**record);
-    if (!verified.ok()) {
-      return Error(ErrorCode::kInternal, "recovery: " + verified.error().message());
-    }
-    if (!verifier.governance().Equivalent(*r->governance_history_.rbegin()->second)) {
-      r->governance_history_[v] = verifier.shared_governance();
-    }
-    if (*head_version - v < kRecentEvents) {
-      CommitEvent e;
-      e.version = v;
-      e.payload_b3 = verifier.payload_b3();
-      e.committed_at = verifier.committed_at();
-      e.root = RootBase64(verifier.frontier());
-      e.proposal_id = (*meta)->proposal_id;
-      r->recent_.push_back(std::move(e));
+  r->stored_head_ = *head_version;
+
+  // Resume from the storage checkpoint when it matches the log; otherwise from genesis.
+  std::unique_ptr<ChainVerifier> verifier;
+  util::Result<std::optional<storage::CheckpointRow>> checkpoint = store->LoadCheckpoint();
+  if (!checkpoint.ok()) return StoreError(checkpoint.error());
+  if (checkpoint->has_value() && (*checkpoint)->version > 0) {
+    util::Result<ChainVerifier::State> state = r->StateFromCheckpoint(**checkpoint);
+    if (!state.ok()) {
+      r->FailVerification(state.error().message());
+    } else {
+      r->checkpoint_version_ = (*checkpoint)->version;
+      r->governance_history_[state->version] = state->governance;
+      verifier =
+          std::make_unique<ChainVerifier>(std::move(state).value(), r->options_.payload_limits);
     }
   }
-  r->frontier_ = verifier.frontier();
+  if (verifier == nullptr) {
+    verifier = std::make_unique<ChainVerifier>(*r->trust_roots_, r->options_.payload_limits);
+  }
+  if (r->checkpoint_version_ == *head_version) {
+    r->recovery_kind_ = RecoveryKind::kClean;
+  } else {
+    r->recovery_kind_ =
+        r->checkpoint_version_ > 0 ? RecoveryKind::kCheckpoint : RecoveryKind::kReplay;
+  }
+
+  // Verify the tail after the checkpoint through the same checks an outside verifier
+  // applies, plus the stored leaf hash. HEAD is the last version that verified.
+  for (std::uint64_t v = verifier->version() + 1; v <= *head_version && r->Healthy(); ++v) {
+    util::Status verified = r->VerifyStoredVersion(*verifier, v);
+    if (!verified.ok()) {
+      r->FailVerification(verified.error().message());
+      break;
+    }
+    if (!verifier->governance().Equivalent(*r->governance_history_.rbegin()->second)) {
+      r->governance_history_[v] = verifier->shared_governance();
+    }
+  }
+  r->frontier_ = verifier->frontier();
   auto head = std::make_shared<HeadState>();
-  head->head.version = verifier.version();
-  head->head.payload_b3 = verifier.payload_b3();
-  if (verifier.version() > 0) head->head.committed_at = verifier.committed_at();
+  head->head.version = verifier->version();
+  head->head.payload_b3 = verifier->payload_b3();
+  if (verifier->version() > 0) head->head.committed_at = verifier->committed_at();
   head->head.root = RootBase64(r->frontier_);
-  head->governance = verifier.shared_governance();
+  head->governance = verifier->shared_governance();
   r->head_.store(std::move(head), std::memory_order_release);
+
+  // Recent events, for the stream's resume window, from the stored commit metadata.
+  const std::uint64_t verified = verifier->version();
+  const std::uint64_t first = verified > kRecentEvents ? verified - kRecentEvents + 1 : 1;
+  for (std::uint64_t v = first; v <= verified; ++v) {
+    util::Result<std::optional<storage::CommitMeta>> meta = store->ReadCommitMeta(v);
+    if (!meta.ok()) return StoreError(meta.error());
+    if (!meta->has_value()) continue;
+    CommitEvent e;
+    e.version = v;
+    e.payload_b3 = (*meta)->payload_b3;
+    e.committed_at = (*meta)->committed_at;
+    e.root = crypto::Base64Encode((*meta)->root);
+    e.proposal_id = (*meta)->proposal_id;
+    r->recent_.push_back(std::move(e));
+  }
 
   // Pending proposals come back with their approvals; those HEAD has passed are stale.
   util::Result<std::vector<storage::ProposalRow>> rows = store->LoadPendingProposals();
   if (!rows.ok()) return StoreError(rows.error());
   for (storage::ProposalRow& row : *rows) {
-    if (row.version <= verifier.version()) {
+    if (row.version <= verifier->version()) {
       util::Status s = store->SetProposalStatus(row.proposal_id, ProposalStatus::kStale);
       if (!s.ok()) return StoreError(s.error());
       continue;
@@ -122,6 +145,128 @@ util::Result<std::unique_ptr<Registry>> Registry::Open(storage::Store* store,
     r->pending_.emplace(row.proposal_id, std::move(p));
   }
   return r;
+}
+
+util::Result<ChainVerifier::State> Registry::StateFromCheckpoint(
+    const storage::CheckpointRow& cp) const {
+  auto fail = [&](const std::string& why) {
+    return Error(ErrorCode::kInternal,
+                 "checkpoint at version " + std::to_string(cp.version) + ": " + why);
+  };
+  if (cp.version > stored_head_) return fail("beyond the stored HEAD");
+  util::Result<std::optional<storage::CommitMeta>> meta = store_->ReadCommitMeta(cp.version);
+  if (!meta.ok()) return StoreError(meta.error());
+  if (!meta->has_value() || (*meta)->payload_b3 != cp.payload_b3) {
+    return fail("payload_b3 differs from the log");
+  }
+  std::optional<MerkleFrontier> frontier = MerkleFrontier::Restore(
+      cp.version, std::vector<Hash>(cp.frontier.begin(), cp.frontier.end()));
+  if (!frontier.has_value() || frontier->Root() != (*meta)->root) {
+    return fail("Merkle frontier does not match the stored root");
+  }
+  util::Result<json::Value> gv = json::Parse(cp.governance);
+  if (!gv.ok()) return fail("governance does not parse");
+  util::Result<model::Governance> g = model::DecodeGovernance(*gv, "checkpoint.governance");
+  if (!g.ok()) return fail(g.error().message());
+  ChainVerifier::State state;
+  state.version = cp.version;
+  state.payload_b3 = cp.payload_b3;
+  state.committed_at = cp.committed_at;
+  state.governance = std::make_shared<const model::Governance>(std::move(g).value());
+  state.frontier = std::move(*frontier);
+  return state;
+}
+
+util::Status Registry::VerifyStoredVersion(ChainVerifier& verifier, std::uint64_t v) const {
+  util::Result<std::optional<std::string>> record = store_->ReadRecord(v);
+  if (!record.ok()) return StoreError(record.error());
+  if (!record->has_value()) {
+    return Error(ErrorCode::kInternal, "version " + std::to_string(v) + ": missing from the store");
+  }
+  // The stored leaf hash catches changes to the parts no signature covers (committed_at,
+  // signed_at); the chain verifier catches everything else.
+  util::Result<std::optional<storage::CommitMeta>> meta = store_->ReadCommitMeta(v);
+  if (!meta.ok()) return StoreError(meta.error());
+  if (!meta->has_value() || (*meta)->leaf_hash != LeafHash(**record)) {
+    return Error(ErrorCode::kInternal,
+                 "version " + std::to_string(v) + ": record does not match its stored leaf hash");
+  }
+  REGISTRY_RETURN_IF_ERROR(verifier.Next(**record));
+  if (crypto::Base64Encode((*meta)->root) != RootBase64(verifier.frontier())) {
+    return Error(ErrorCode::kInternal,
+                 "version " + std::to_string(v) + ": stored Merkle root does not match the log");
+  }
+  return util::Status::Ok();
+}
+
+void Registry::FailVerification(std::string message) {
+  std::lock_guard lock(failure_mu_);
+  if (!failure_.has_value()) failure_ = std::move(message);
+}
+
+std::optional<std::string> Registry::verification_failure() const {
+  std::lock_guard lock(failure_mu_);
+  return failure_;
+}
+
+bool Registry::Healthy() const {
+  std::lock_guard lock(failure_mu_);
+  return !failure_.has_value();
+}
+
+util::Status Registry::CheckWritable() const {
+  std::lock_guard lock(failure_mu_);
+  if (failure_.has_value()) {
+    return Error(ErrorCode::kNotReady,
+                 "the write plane is down: verification failed: " + *failure_);
+  }
+  return util::Status::Ok();
+}
+
+util::Result<bool> Registry::WriteCheckpoint(bool force) {
+  storage::CheckpointRow row;
+  {
+    std::lock_guard lock(mu_);
+    std::shared_ptr<const HeadState> head = Head();
+    if ((!force && head->head.version == checkpoint_version_) || !Healthy()) return false;
+    row.version = head->head.version;
+    row.payload_b3 = head->head.payload_b3;
+    row.committed_at = head->head.committed_at.value_or("");
+    row.governance = json::Canonicalize(model::EncodeGovernance(*head->governance));
+    row.frontier.assign(frontier_.subtrees().begin(), frontier_.subtrees().end());
+    row.written_at = clock_->NowMillis();
+    // Written under the mutex so that no commit slips between the snapshot and the write.
+    if (util::Status s = store_->WriteCheckpoint(row); !s.ok()) return StoreError(s.error());
+    checkpoint_version_ = row.version;
+  }
+  return true;
+}
+
+util::Result<bool> Registry::VerifyHistorySlice(std::size_t max_versions) {
+  if (!Healthy()) return Error(ErrorCode::kInternal, *verification_failure());
+  if (history_verifier_ == nullptr) {
+    history_verifier_ = std::make_unique<ChainVerifier>(*trust_roots_, options_.payload_limits);
+    history_governance_.clear();
+    history_governance_[0] = trust_roots_;
+  }
+  const std::uint64_t target = Head()->head.version;
+  for (std::size_t i = 0; i < max_versions && history_verifier_->version() < target; ++i) {
+    const std::uint64_t v = history_verifier_->version() + 1;
+    util::Status s = VerifyStoredVersion(*history_verifier_, v);
+    if (!s.ok()) {
+      FailVerification(s.error().message());
+      return Error(ErrorCode::kInternal, s.error().message());
+    }
+    if (!history_verifier_->governance().Equivalent(*history_governance_.rbegin()->second)) {
+      history_governance_[v] = history_verifier_->shared_governance();
+    }
+  }
+  if (history_verifier_->version() < target) return false;
+  // The whole history checks out up to `target`: its governance history is now exact.
+  std::lock_guard lock(mu_);
+  for (auto& [v, g] : history_governance_) governance_history_[v] = g;
+  history_verifier_.reset();
+  return true;
 }
 
 void Registry::SetCommitListener(CommitListener* listener) {
@@ -200,6 +345,7 @@ Error Registry::NotPendingError(std::string_view proposal_id) {
 }
 
 util::Result<ProposeOutcome> Registry::Propose(model::CanonicalPayload payload) {
+  REGISTRY_RETURN_IF_ERROR(CheckWritable());
   const std::string id = payload.proposal_id;
   storage::ProposalRow row;
   {
@@ -269,6 +415,7 @@ util::Status Registry::CheckOnHead(const model::Payload& pl) const {
 
 util::Result<ApproveOutcome> Registry::Approve(std::string_view proposal_id,
                                                model::Approval approval, std::string_view corr_id) {
+  REGISTRY_RETURN_IF_ERROR(CheckWritable());
   const util::UnixMillis now = clock_->NowMillis();
   if (approval.signed_at_ms > now + options_.max_clock_skew.count()) {
     return Error(ErrorCode::kMalformed,
@@ -383,6 +530,7 @@ util::Result<CommitOutcome> Registry::CommittedOutcome(std::string_view proposal
 
 util::Result<CommitOutcome> Registry::Commit(std::string_view proposal_id,
                                              std::string_view corr_id) {
+  REGISTRY_RETURN_IF_ERROR(CheckWritable());
   std::lock_guard lock(mu_);
   auto it = pending_.find(std::string(proposal_id));
   if (it == pending_.end()) return CommittedOutcome(proposal_id);
@@ -412,12 +560,15 @@ util::Result<CommitOutcome> Registry::CommitLocked(PendingMap::iterator it,
   row.record = model::EncodeCommitRecordCanonical(row.version, *p.canonical, row.payload_b3,
                                                   tally.counted, row.committed_at);
   row.leaf_hash = LeafHash(row.record);
+  MerkleFrontier next_frontier = frontier_;
+  next_frontier.AppendLeafHash(row.leaf_hash);
+  row.root = next_frontier.Root();
   if (util::Status s = store_->AppendCommit(row); !s.ok()) {
     if (s.error().code() == ErrorCode::kChainMismatch) return std::move(s).error();
     return StoreError(s.error());
   }
 
-  frontier_.AppendLeafHash(row.leaf_hash);
+  frontier_ = std::move(next_frontier);
   auto next = std::make_shared<HeadState>();
   next->head.version = row.version;
   next->head.payload_b3 = row.payload_b3;

@@ -22,8 +22,8 @@ util::Result<std::optional<CommitMeta>> MemoryStore::ReadCommitMeta(std::uint64_
   std::lock_guard lock(mu_);
   if (version == 0 || version > commits_.size()) return std::optional<CommitMeta>();
   const CommitRow& row = commits_[version - 1];
-  return std::optional<CommitMeta>(
-      CommitMeta{row.version, row.payload_b3, row.proposal_id, row.committed_at, row.leaf_hash});
+  return std::optional<CommitMeta>(CommitMeta{row.version, row.payload_b3, row.proposal_id,
+                                              row.committed_at, row.leaf_hash, row.root});
 }
 
 util::Result<std::vector<ProposalRow>> MemoryStore::LoadPendingProposals() {
@@ -55,6 +55,7 @@ util::Result<std::vector<model::Approval>> MemoryStore::LoadApprovals(
 
 util::Status MemoryStore::InsertProposal(const ProposalRow& row) {
   std::lock_guard lock(mu_);
+  bytes_ += row.canonical_payload.size() + 128;
   if (!proposals_.emplace(row.proposal_id, row).second) {
     return Error(ErrorCode::kInternal, "store: proposal " + row.proposal_id + " exists");
   }
@@ -93,7 +94,53 @@ util::Status MemoryStore::AppendCommit(const CommitRow& row) {
   auto it = proposals_.find(row.proposal_id);
   if (it != proposals_.end()) it->second.status = model::ProposalStatus::kCommitted;
   commits_.push_back(row);
+  bytes_ += row.record.size() + 128;
   return util::Status::Ok();
+}
+
+util::Status MemoryStore::WriteCheckpoint(const CheckpointRow& row) {
+  std::lock_guard lock(mu_);
+  if (row.version > commits_.size()) {
+    return Error(ErrorCode::kInternal, "store: checkpoint beyond HEAD");
+  }
+  checkpoint_ = row;
+  return util::Status::Ok();
+}
+
+util::Result<std::optional<CheckpointRow>> MemoryStore::LoadCheckpoint() {
+  std::lock_guard lock(mu_);
+  return checkpoint_;
+}
+
+util::Status MemoryStore::AppendAudit(const std::vector<AuditRow>& rows) {
+  std::lock_guard lock(mu_);
+  std::uint64_t next = audit_.size() + 1;
+  for (const AuditRow& r : rows) {
+    if (r.seq != next++) {
+      return Error(ErrorCode::kChainMismatch,
+                   "store: audit seq " + std::to_string(r.seq) + " does not continue the trail");
+    }
+  }
+  for (const AuditRow& r : rows) {
+    audit_.push_back(r);
+    bytes_ += r.entry.size() + 16;
+  }
+  return util::Status::Ok();
+}
+
+util::Result<std::vector<AuditRow>> MemoryStore::ReadAudit(std::uint64_t after_seq,
+                                                           std::size_t limit) {
+  std::lock_guard lock(mu_);
+  std::vector<AuditRow> out;
+  for (std::uint64_t i = after_seq; i < audit_.size() && out.size() < limit; ++i) {
+    out.push_back(audit_[i]);
+  }
+  return out;
+}
+
+std::uint64_t MemoryStore::SizeBytes() {
+  std::lock_guard lock(mu_);
+  return bytes_;
 }
 
 }  // namespace registry::storage

@@ -556,11 +556,104 @@ TEST(RegistryRecoveryTest, TamperedRecordNamesTheVersion) {
     store.tamper_version = 2;
     store.tamper_offset = rng();
     auto r = Registry::Open(&store, &clock, roots, {});
-    ASSERT_FALSE(r.ok()) << "offset " << store.tamper_offset;
-    EXPECT_NE(r.error().message().find("version 2"), std::string::npos) << r.error().message();
+    ASSERT_TRUE(r.ok()) << r.error().ToString();
+    // Reads stay up at the last verified version; writes are refused, naming the version.
+    std::optional<std::string> failure = (*r)->verification_failure();
+    ASSERT_TRUE(failure.has_value()) << "offset " << store.tamper_offset;
+    EXPECT_NE(failure->find("version 2"), std::string::npos) << *failure;
+    EXPECT_EQ((*r)->Head()->head.version, 1u);
+    CanonicalPayload p = testing::MakeCanonical(
+        testing::MakePayloadValue(2, (*r)->Head()->head.payload_b3, roots, 2, "after-tamper"));
+    EXPECT_EQ((*r)->Propose(p).error().code(), ErrorCode::kNotReady);
   }
   store.tamper_version = 0;
-  EXPECT_TRUE(Registry::Open(&store, &clock, roots, {}).ok());
+  auto clean = Registry::Open(&store, &clock, roots, {});
+  ASSERT_TRUE(clean.ok());
+  EXPECT_FALSE((*clean)->verification_failure().has_value());
+  EXPECT_EQ((*clean)->Head()->head.version, 3u);
+}
+
+TEST_F(RegistryTest, CheckpointRecoveryVerifiesOnlyTheTail) {
+  CommitWith(roots_, First(3), "a");
+  CommitWith(roots_, First(3), "b");
+  ASSERT_TRUE(*registry_->WriteCheckpoint());
+  EXPECT_FALSE(*registry_->WriteCheckpoint());  // HEAD did not move
+  model::Head at_checkpoint = registry_->Head()->head;
+  Reopen();
+  EXPECT_EQ(registry_->recovery_kind(), Registry::RecoveryKind::kClean);
+  EXPECT_EQ(registry_->Head()->head, at_checkpoint);
+  CommitWith(roots_, First(3), "c");
+  model::Head after = registry_->Head()->head;
+  Reopen();
+  EXPECT_EQ(registry_->recovery_kind(), Registry::RecoveryKind::kCheckpoint);
+  EXPECT_EQ(registry_->Head()->head, after);
+  EXPECT_EQ(registry_->RecentEvents(10).size(), 3u);
+  // The background verification walks the whole history and finds it sound.
+  util::Result<bool> done = registry_->VerifyHistorySlice(1);
+  ASSERT_TRUE(done.ok());
+  EXPECT_FALSE(*done);
+  while (!*done) {
+    done = registry_->VerifyHistorySlice(1);
+    ASSERT_TRUE(done.ok()) << done.error().ToString();
+  }
+  EXPECT_FALSE(registry_->verification_failure().has_value());
+  CommitWith(roots_, First(3), "d");
+}
+
+TEST(RegistryRecoveryTest, TamperBehindTheCheckpointIsFoundInTheBackground) {
+  TamperingStore store;
+  util::ManualClock clock(kStart);
+  auto signers = testing::MakeSigners("bg", 3);
+  Governance roots = testing::MakeGovernance(signers, 2);
+  {
+    auto r = std::move(Registry::Open(&store, &clock, roots, {})).value();
+    for (int v = 1; v <= 3; ++v) {
+      auto head = r->Head();
+      CanonicalPayload p = testing::MakeCanonical(testing::MakePayloadValue(
+          head->head.version + 1, head->head.payload_b3, roots, 2, std::to_string(v)));
+      std::string id = r->Propose(p)->proposal.proposal_id;
+      for (int s = 0; s < 2; ++s) {
+        ASSERT_TRUE(r->Approve(id, testing::Sign(signers[s], p.payload_b3, kStart)).ok());
+      }
+      ASSERT_TRUE(r->Commit(id).ok());
+    }
+    ASSERT_TRUE(*r->WriteCheckpoint());
+  }
+  store.tamper_version = 1;
+  store.tamper_offset = 40;
+  auto r = std::move(Registry::Open(&store, &clock, roots, {})).value();
+  EXPECT_FALSE(r->verification_failure().has_value());  // start-up trusted the checkpoint
+  EXPECT_EQ(r->Head()->head.version, 3u);
+  util::Result<bool> done = r->VerifyHistorySlice(100);
+  ASSERT_FALSE(done.ok());
+  ASSERT_TRUE(r->verification_failure().has_value());
+  EXPECT_NE(r->verification_failure()->find("version 1"), std::string::npos);
+  CanonicalPayload p = testing::MakeCanonical(
+      testing::MakePayloadValue(4, r->Head()->head.payload_b3, roots, 2, "x"));
+  EXPECT_EQ(r->Propose(p).error().code(), ErrorCode::kNotReady);
+  EXPECT_EQ(r->Head()->head.version, 3u);  // reads keep serving HEAD
+}
+
+TEST(RegistryRecoveryTest, CheckpointThatDoesNotMatchTheLogIsRefused) {
+  storage::MemoryStore store;
+  util::ManualClock clock(kStart);
+  auto signers = testing::MakeSigners("cp", 1);
+  Governance roots = testing::MakeGovernance(signers, 1);
+  {
+    auto r = std::move(Registry::Open(&store, &clock, roots, {})).value();
+    CanonicalPayload p =
+        testing::MakeCanonical(testing::MakePayloadValue(1, crypto::ZeroB3(), roots, 2, "cp"));
+    std::string id = r->Propose(p)->proposal.proposal_id;
+    ASSERT_TRUE(r->Approve(id, testing::Sign(signers[0], p.payload_b3, kStart)).ok());
+    ASSERT_TRUE(r->Commit(id).ok());
+    ASSERT_TRUE(*r->WriteCheckpoint());
+  }
+  storage::CheckpointRow cp = **store.LoadCheckpoint();
+  cp.frontier[0][0] ^= 1;
+  ASSERT_TRUE(store.WriteCheckpoint(cp).ok());
+  auto r = std::move(Registry::Open(&store, &clock, roots, {})).value();
+  ASSERT_TRUE(r->verification_failure().has_value());
+  EXPECT_NE(r->verification_failure()->find("checkpoint at version 1"), std::string::npos);
 }
 
 TEST_F(RegistryTest, ListPendingNewestFirstWithPaging) {

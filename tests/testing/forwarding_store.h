@@ -38,6 +38,20 @@ class ForwardingStore : public storage::Store {
   util::Status AppendCommit(const storage::CommitRow& row) override {
     return inner_->AppendCommit(row);
   }
+  util::Status WriteCheckpoint(const storage::CheckpointRow& row) override {
+    return inner_->WriteCheckpoint(row);
+  }
+  util::Result<std::optional<storage::CheckpointRow>> LoadCheckpoint() override {
+    return inner_->LoadCheckpoint();
+  }
+  util::Status AppendAudit(const std::vector<storage::AuditRow>& rows) override {
+    return inner_->AppendAudit(rows);
+  }
+  util::Result<std::vector<storage::AuditRow>> ReadAudit(std::uint64_t after,
+                                                         std::size_t limit) override {
+    return inner_->ReadAudit(after, limit);
+  }
+  std::uint64_t SizeBytes() override { return inner_->SizeBytes(); }
 
  protected:
   storage::Store* inner_;

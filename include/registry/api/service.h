@@ -19,8 +19,10 @@
 #include <string>
 #include <unordered_map>
 
+#include "registry/api/router.h"
 #include "registry/auth/verifier.h"
 #include "registry/bus/event_bus.h"
+#include "registry/core/audit_log.h"
 #include "registry/core/registry.h"
 #include "registry/http/message.h"
 #include "registry/metrics/metrics.h"
@@ -58,6 +60,7 @@ struct Deps {
   const util::Clock* clock = nullptr;
   util::ThreadPool* workers = nullptr;
   WriteGate* gate = nullptr;
+  core::AuditLog* audit = nullptr;  // null: no audit trail (tests)
 };
 
 struct ApiOptions {
@@ -100,6 +103,13 @@ class AdminService final : public http::Handler {
   void Handle(http::Request request, http::Responder respond) override;
 
  private:
+  http::Response FreezeOrThaw(const http::Request& request, const RouteMatch& match,
+                              const std::string& corr_id);
+  // GET /admin/audit?after=&limit=: {"entries":[...],"next":<seq or null>}.
+  http::Response AuditPage(const http::Request& request, const std::string& corr_id);
+  void Finish(const http::Request& request, const http::Responder& respond, const RouteMatch& match,
+              const std::string& corr_id, http::Response r);
+
   Deps deps_;
   ApiOptions options_;
   AccessLog* access_log_;

@@ -25,6 +25,18 @@ class ChainVerifier {
   // Starts at genesis: version 0, prev hash ZeroB3(), `trust_roots` in force.
   explicit ChainVerifier(model::Governance trust_roots, model::PayloadLimits limits = {});
 
+  // Resumes after a verified state (a storage checkpoint): `version` was the last version
+  // checked, with its payload_b3, committed_at, the governance in force after it, and the
+  // Merkle frontier of the tree of size `version`.
+  struct State {
+    std::uint64_t version = 0;
+    std::string payload_b3;
+    std::string committed_at;
+    std::shared_ptr<const model::Governance> governance;
+    MerkleFrontier frontier;
+  };
+  ChainVerifier(State state, model::PayloadLimits limits);
+
   // Verifies `record` as the next version. Errors are kMalformed and name the version and
   // the rule ("version 7: signature of org:a#k1 does not verify"). After an error the
   // verifier MUST NOT be used further.

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string_view>
 #include <vector>
 
@@ -29,6 +30,12 @@ class MerkleFrontier {
 
   std::uint64_t size() const { return size_; }
   Hash Root() const;
+
+  // The perfect-subtree roots, largest (leftmost) first: what a checkpoint stores.
+  const std::vector<Hash>& subtrees() const { return subtrees_; }
+  // Rebuilds a frontier of `size` leaves from its subtree roots. nullopt when the count of
+  // roots does not match the size (one root per set bit).
+  static std::optional<MerkleFrontier> Restore(std::uint64_t size, std::vector<Hash> subtrees);
 
  private:
   std::uint64_t size_ = 0;

@@ -28,6 +28,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "registry/core/chain_verifier.h"
 #include "registry/core/merkle.h"
 #include "registry/model/approval.h"
 #include "registry/model/commit_record.h"
@@ -108,9 +109,13 @@ class CommitListener {
 
 class Registry {
  public:
-  // Recovers from `store`: replays and verifies the committed log from genesis
-  // (`trust_roots`), loads pending proposals and their approvals, and marks stale the
-  // ones HEAD has passed. A verification failure is an error naming the version.
+  // Recovers from `store`: resumes from the storage checkpoint when it matches the log (else
+  // from genesis, `trust_roots`), verifies every version after it (canonical form, chain,
+  // payload hash, signatures, quorum, rotation, leaf hash, Merkle root), loads pending
+  // proposals and their approvals, and marks stale the ones HEAD has passed.
+  // A verification failure does not fail Open: HEAD stays at the last verified version,
+  // verification_failure() names the version and the rule, and every write is refused with
+  // kNotReady (reads keep working; nothing is repaired). Errors are storage faults only.
   // `store` and `clock` are not owned and MUST outlive the Registry.
   static util::Result<std::unique_ptr<Registry>> Open(storage::Store* store,
                                                       const util::Clock* clock,
@@ -157,6 +162,24 @@ class Registry {
 
   const RegistryOptions& options() const { return options_; }
 
+  // Why the write plane is down, when a verification (at Open or in the background) failed.
+  std::optional<std::string> verification_failure() const;
+
+  enum class RecoveryKind { kClean, kCheckpoint, kReplay };
+  // How Open recovered: a checkpoint at HEAD (clean shutdown), a checkpoint plus a verified
+  // tail, or a replay from genesis.
+  RecoveryKind recovery_kind() const { return recovery_kind_; }
+
+  // Writes a storage checkpoint of HEAD when HEAD moved since the last one (or always, with
+  // `force`: a harmless write that probes whether a storage fault has cleared). Returns
+  // whether it wrote one. Never writes while verification_failure() is set.
+  util::Result<bool> WriteCheckpoint(bool force = false);
+
+  // Re-verifies the whole history from genesis in slices of at most `max_versions` versions
+  // per call (call repeatedly from one background thread). Returns true once the history up
+  // to the HEAD seen at the start verified; a failure takes the write plane down.
+  util::Result<bool> VerifyHistorySlice(std::size_t max_versions);
+
   // How many recent events RecentEvents() can return at most.
   static constexpr std::size_t kRecentEvents = 4096;
 
@@ -194,6 +217,13 @@ class Registry {
   // the outcome of a committed one for commit retries.
   util::Error NotPendingError(std::string_view proposal_id);
   util::Result<CommitOutcome> CommittedOutcome(std::string_view proposal_id);
+  util::Result<ChainVerifier::State> StateFromCheckpoint(const storage::CheckpointRow& cp) const;
+  // Verifies stored version `v` as the next version of `verifier`, with its leaf hash and
+  // Merkle root.
+  util::Status VerifyStoredVersion(ChainVerifier& verifier, std::uint64_t v) const;
+  void FailVerification(std::string message);
+  bool Healthy() const;
+  util::Status CheckWritable() const;
 
   storage::Store* const store_;
   const util::Clock* const clock_;
@@ -201,9 +231,20 @@ class Registry {
   CommitListener* listener_ = nullptr;
 
   std::atomic<std::shared_ptr<const HeadState>> head_;
+  std::shared_ptr<const model::Governance> trust_roots_;
+  std::uint64_t stored_head_ = 0;  // the store's HEAD at Open
+  RecoveryKind recovery_kind_ = RecoveryKind::kReplay;
+
+  mutable std::mutex failure_mu_;
+  std::optional<std::string> failure_;  // guarded by failure_mu_
+
+  // Background full verification (VerifyHistorySlice); used by one thread at a time.
+  std::unique_ptr<ChainVerifier> history_verifier_;
+  std::map<std::uint64_t, std::shared_ptr<const model::Governance>> history_governance_;
 
   mutable std::mutex mu_;  // the writer mutex; guards everything below
   MerkleFrontier frontier_;
+  std::uint64_t checkpoint_version_ = 0;  // version of the last storage checkpoint
   // Governance in force after each version where it changed (0 = trust roots).
   std::map<std::uint64_t, std::shared_ptr<const model::Governance>> governance_history_;
   PendingMap pending_;

@@ -7,6 +7,7 @@
 
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -31,6 +32,12 @@ class MemoryStore final : public Store {
   util::Status SetProposalStatus(std::string_view proposal_id,
                                  model::ProposalStatus status) override;
   util::Status AppendCommit(const CommitRow& row) override;
+  util::Status WriteCheckpoint(const CheckpointRow& row) override;
+  util::Result<std::optional<CheckpointRow>> LoadCheckpoint() override;
+  util::Status AppendAudit(const std::vector<AuditRow>& rows) override;
+  util::Result<std::vector<AuditRow>> ReadAudit(std::uint64_t after_seq,
+                                                std::size_t limit) override;
+  std::uint64_t SizeBytes() override;
 
  private:
   mutable std::mutex mu_;
@@ -39,6 +46,9 @@ class MemoryStore final : public Store {
   std::unordered_map<std::string, std::vector<model::Approval>> approvals_;
   std::uint64_t next_seq_ = 0;
   std::unordered_map<std::string, std::uint64_t> insert_seq_;  // proposal id → insert order
+  std::optional<CheckpointRow> checkpoint_;
+  std::vector<AuditRow> audit_;
+  std::uint64_t bytes_ = 0;  // rough size of everything held
 };
 
 }  // namespace registry::storage

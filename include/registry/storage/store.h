@@ -47,6 +47,7 @@ struct CommitRow {
   std::string committed_at;  // as in the record
   std::string record;        // canonical commit record bytes (GET /registry/{V})
   LeafHash leaf_hash{};      // kept even if the record is pruned, so proofs stay possible
+  LeafHash root{};           // RFC 6962 root of the tree of size `version`
 };
 
 // A commit row without its record bytes.
@@ -56,6 +57,24 @@ struct CommitMeta {
   std::string proposal_id;
   std::string committed_at;
   LeafHash leaf_hash{};
+  LeafHash root{};
+};
+
+// A storage checkpoint (SPEC §4.2): what start-up needs so that it only re-verifies the log
+// after `version` before serving (the whole log is re-verified in the background).
+struct CheckpointRow {
+  std::uint64_t version = 0;
+  std::string payload_b3;
+  std::string committed_at;
+  std::string governance;          // canonical JSON of the governance in force after version
+  std::vector<LeafHash> frontier;  // Merkle frontier: perfect-subtree roots, largest first
+  util::UnixMillis written_at = 0;
+};
+
+// One entry of the hash-chained audit trail (SPEC §4.4).
+struct AuditRow {
+  std::uint64_t seq = 0;  // 1, 2, 3, ... without gaps
+  std::string entry;      // canonical JSON of the entry
 };
 
 class Store {
@@ -89,6 +108,23 @@ class Store {
   // Compare-and-swap: when row.version != HeadVersion() + 1, nothing changes and the
   // result is kChainMismatch.
   virtual util::Status AppendCommit(const CommitRow& row) = 0;
+
+  // --- Checkpoints and the audit trail (SPEC §4.2, §4.4) ---
+
+  // Replaces the stored checkpoint. REQUIRES: row.version <= HeadVersion().
+  virtual util::Status WriteCheckpoint(const CheckpointRow& row) = 0;
+  // The latest checkpoint, or nullopt when none was ever written.
+  virtual util::Result<std::optional<CheckpointRow>> LoadCheckpoint() = 0;
+
+  // Appends audit entries atomically. REQUIRES: their seqs continue the trail without a gap
+  // (kChainMismatch otherwise, and nothing is written).
+  virtual util::Status AppendAudit(const std::vector<AuditRow>& rows) = 0;
+  // Up to `limit` entries with seq > after_seq, in order.
+  virtual util::Result<std::vector<AuditRow>> ReadAudit(std::uint64_t after_seq,
+                                                        std::size_t limit) = 0;
+
+  // Bytes the store occupies (files for persistent backends, an estimate in memory).
+  virtual std::uint64_t SizeBytes() = 0;
 };
 
 }  // namespace registry::storage

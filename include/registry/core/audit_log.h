@@ -1,0 +1,87 @@
+// AuditLog: the hash-chained audit trail of write decisions (SPEC §4.4).
+//
+// Every entry is a canonical JSON object {action, corr_id, payload_b3, prev, proposal_id,
+// reason, result, seq, signer_id, ts}; `prev` is "b3:" + hex BLAKE3 of the previous entry's
+// canonical bytes (ZeroB3() for the first), so removing, reordering or editing an entry
+// breaks the chain at a known seq.
+//
+// Record() assigns the next seq under a mutex and hands the entry to one flusher thread,
+// which appends everything queued in one store call (one transaction, one fsync), then
+// wakes the callers: concurrent decisions share a write, and no caller returns before its
+// entry is durable. Thread-safe.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "registry/storage/store.h"
+#include "registry/util/clock.h"
+#include "registry/util/result.h"
+
+namespace registry::core {
+
+struct AuditEvent {
+  std::string action;  // "propose", "approve", "commit", "freeze", "thaw"
+  bool accepted = false;
+  std::string reason;  // the error code when rejected; empty when accepted
+  std::string corr_id;
+  std::string proposal_id;
+  std::string payload_b3;
+  std::string signer_id;
+};
+
+// The canonical entry for `event` at `seq` after an entry hashing to `prev`.
+std::string EncodeAuditEntry(const AuditEvent& event, std::uint64_t seq, std::string_view prev,
+                             util::UnixMillis ts);
+
+// Checks that `rows` continue a trail whose last entry had `seq` and hashed to `prev_hash`
+// (0 and ZeroB3() from the start): seqs without gaps, each `prev` linking, each entry
+// well-formed and canonical. Errors name the seq. On success, `seq` and `prev_hash` advance.
+util::Status VerifyAuditRows(const std::vector<storage::AuditRow>& rows, std::uint64_t& seq,
+                             std::string& prev_hash);
+
+class AuditLog {
+ public:
+  // Verifies the stored trail from its start and resumes after its last entry. A broken
+  // chain is an error naming the seq.
+  static util::Result<std::unique_ptr<AuditLog>> Open(storage::Store* store,
+                                                      const util::Clock* clock);
+  ~AuditLog();
+
+  // Appends one decision and returns once it is durable (or the store failed).
+  util::Status Record(const AuditEvent& event);
+
+  // Flushes and stops the flusher. Record after Stop fails. Idempotent.
+  void Stop();
+
+  std::uint64_t last_seq() const;
+
+ private:
+  AuditLog(storage::Store* store, const util::Clock* clock, std::uint64_t seq,
+           std::string prev_hash);
+  void Flush();
+
+  storage::Store* const store_;
+  const util::Clock* const clock_;
+
+  mutable std::mutex mu_;
+  std::condition_variable queued_cv_;
+  std::condition_variable flushed_cv_;
+  std::uint64_t seq_;      // last seq assigned
+  std::string prev_hash_;  // hash of the last entry assigned
+  std::deque<storage::AuditRow> queue_;
+  std::uint64_t durable_seq_;      // entries up to here are stored (or failed: see failed_)
+  std::uint64_t failed_from_ = 0;  // first seq of a failed flush; 0 when none failed
+  std::string failure_;
+  bool stopping_ = false;
+  std::thread flusher_;
+};
+
+}  // namespace registry::core

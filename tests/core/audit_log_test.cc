@@ -1,0 +1,132 @@
+#include "registry/core/audit_log.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <thread>
+
+#include "registry/crypto/blake3.h"
+#include "registry/storage/memory_store.h"
+#include "testing/forwarding_store.h"
+
+namespace registry::core {
+namespace {
+
+constexpr util::UnixMillis kAt = 1'795'000'000'000;
+
+AuditEvent Event(int i, bool accepted) {
+  AuditEvent e;
+  e.action = i % 2 == 0 ? "approve" : "propose";
+  e.accepted = accepted;
+  e.reason = accepted ? "" : "InvalidSig";
+  e.corr_id = "c" + std::to_string(i);
+  e.proposal_id = "p_000000000000000000000001";
+  e.signer_id = "org:a#k" + std::to_string(i);
+  return e;
+}
+
+TEST(AuditLogTest, ConcurrentRecordsFormOneVerifiableChain) {
+  storage::MemoryStore store;
+  util::ManualClock clock(kAt);
+  auto log = std::move(AuditLog::Open(&store, &clock)).value();
+  std::atomic<int> ok{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 50; ++i) {
+        if (log->Record(Event(t * 100 + i, i % 3 != 0)).ok()) ++ok;
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(ok.load(), 200);
+  std::vector<storage::AuditRow> rows = *store.ReadAudit(0, 1000);
+  ASSERT_EQ(rows.size(), 200u);
+  std::uint64_t seq = 0;
+  std::string prev = crypto::ZeroB3();
+  EXPECT_TRUE(VerifyAuditRows(rows, seq, prev).ok());
+  EXPECT_EQ(seq, 200u);
+  log.reset();
+  // Reopening resumes the chain.
+  auto again = std::move(AuditLog::Open(&store, &clock)).value();
+  EXPECT_EQ(again->last_seq(), 200u);
+  ASSERT_TRUE(again->Record(Event(1, true)).ok());
+  rows = *store.ReadAudit(0, 1000);
+  seq = 0;
+  prev = crypto::ZeroB3();
+  EXPECT_TRUE(VerifyAuditRows(rows, seq, prev).ok());
+  EXPECT_EQ(seq, 201u);
+}
+
+TEST(AuditLogTest, EntryCarriesTheDecision) {
+  AuditEvent e = Event(3, false);
+  e.payload_b3 = "b3:" + std::string(64, 'a');
+  std::string entry = EncodeAuditEntry(e, 7, crypto::ZeroB3(), kAt);
+  EXPECT_EQ(entry, R"({"action":"propose","corr_id":"c3","payload_b3":"b3:)" +
+                       std::string(64, 'a') + R"(","prev":"b3:)" + std::string(64, '0') +
+                       R"(","proposal_id":"p_000000000000000000000001","reason":"InvalidSig",)"
+                       R"("result":"rejected","seq":7,"signer_id":"org:a#k3",)"
+                       R"("ts":"2026-11-18T11:06:40.000Z"})");
+}
+
+TEST(AuditLogTest, TamperingIsFoundAtTheSeq) {
+  storage::MemoryStore store;
+  util::ManualClock clock(kAt);
+  {
+    auto log = std::move(AuditLog::Open(&store, &clock)).value();
+    for (int i = 0; i < 5; ++i) ASSERT_TRUE(log->Record(Event(i, true)).ok());
+  }
+  std::vector<storage::AuditRow> rows = *store.ReadAudit(0, 100);
+  for (std::size_t i = 0; i < rows[2].entry.size(); ++i) {
+    std::vector<storage::AuditRow> tampered = rows;
+    tampered[2].entry[i] ^= 0x01;
+    std::uint64_t seq = 0;
+    std::string prev = crypto::ZeroB3();
+    util::Status s = VerifyAuditRows(tampered, seq, prev);
+    ASSERT_FALSE(s.ok()) << "byte " << i;
+    // Either entry 3 itself is bad, or entry 4 no longer links to it.
+    bool named = s.error().message().find("audit entry 3") != std::string::npos ||
+                 s.error().message().find("audit entry 4") != std::string::npos;
+    EXPECT_TRUE(named) << s.error().message();
+  }
+  std::vector<storage::AuditRow> dropped = rows;
+  dropped.erase(dropped.begin() + 1);
+  std::uint64_t seq = 0;
+  std::string prev = crypto::ZeroB3();
+  EXPECT_NE(VerifyAuditRows(dropped, seq, prev).error().message().find("audit entry 3"),
+            std::string::npos);
+}
+
+class FailingAuditStore : public testing::ForwardingStore {
+ public:
+  FailingAuditStore() : ForwardingStore(&memory_) {}
+  util::Status AppendAudit(const std::vector<storage::AuditRow>& rows) override {
+    if (fail) return util::Error(util::ErrorCode::kInternal, "disk full");
+    return inner_->AppendAudit(rows);
+  }
+  std::atomic<bool> fail{false};
+
+ private:
+  storage::MemoryStore memory_;
+};
+
+TEST(AuditLogTest, StoreFailureIsReportedAndStopsTheChain) {
+  FailingAuditStore store;
+  util::ManualClock clock(kAt);
+  auto log = std::move(AuditLog::Open(&store, &clock)).value();
+  ASSERT_TRUE(log->Record(Event(0, true)).ok());
+  store.fail = true;
+  util::Status s = log->Record(Event(1, true));
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.error().code(), util::ErrorCode::kInternal);
+  store.fail = false;
+  // A gap would break the chain: the log refuses until it is reopened.
+  EXPECT_FALSE(log->Record(Event(2, true)).ok());
+  log.reset();
+  auto reopened = std::move(AuditLog::Open(&store, &clock)).value();
+  EXPECT_EQ(reopened->last_seq(), 1u);
+  EXPECT_TRUE(reopened->Record(Event(3, true)).ok());
+}
+
+}  // namespace
+}  // namespace registry::core
