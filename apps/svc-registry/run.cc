@@ -14,6 +14,7 @@
 #include "registry/api/corr_id.h"
 #include "registry/api/responses.h"
 #include "registry/api/service.h"
+#include "registry/api/storage_probe.h"
 #include "registry/auth/root_key.h"
 #include "registry/auth/verifier.h"
 #include "registry/bus/event_bus.h"
@@ -24,6 +25,7 @@
 #include "registry/metrics/metrics.h"
 #include "registry/model/governance.h"
 #include "registry/storage/memory_store.h"
+#include "registry/storage/sqlite_store.h"
 #include "registry/util/thread_pool.h"
 
 #ifndef REGISTRY_VERSION
@@ -131,11 +133,24 @@ int Run(const config::Config& config) {
     case config::StorageKind::kMemory:
       store = std::make_unique<storage::MemoryStore>();
       break;
-    case config::StorageKind::kSqlite:
+    case config::StorageKind::kSqlite: {
+      storage::SqliteStore::Options options;
+      options.data_dir = config.storage.data_dir;
+      options.fsync = config.storage.fsync;
+      options.group_commit = config.storage.group_commit;
+      util::Result<std::unique_ptr<storage::SqliteStore>> opened_store =
+          storage::SqliteStore::Open(options);
+      if (!opened_store.ok()) {
+        log.Error("startup_failed", {{"reason", opened_store.error().message()}});
+        return 1;
+      }
+      store = std::move(opened_store).value();
+      break;
+    }
     case config::StorageKind::kPostgres:
-      log.Error("startup_failed",
-                {{"reason", "storage.kind = " + std::string(config::Name(config.storage.kind)) +
-                                " is not available in this build; use storage.kind = memory"}});
+      log.Error("startup_failed", {{"reason",
+                                    "storage.kind = postgres is not available in this build; use "
+                                    "sqlite (the default) or memory"}});
       return 1;
   }
 
@@ -276,15 +291,24 @@ int Run(const config::Config& config) {
     while (!housekeeping_cv.wait_for(lock, std::chrono::seconds(1), [&] { return stopping; })) {
       if (registry->ExpireDue() > 0) metrics.SetPendingProposals(registry->pending_count());
       auto now = std::chrono::steady_clock::now();
-      if (now >= checkpoint_due || gate.storage_fault()) {
-        util::Result<bool> wrote = registry->WriteCheckpoint(gate.storage_fault());
+      if (gate.storage_fault()) {
+        std::string why;
+        switch (api::ProbeStorage(*registry, audit->get(), gate, &why)) {
+          case api::ProbeResult::kRecovered:
+            last_checkpoint = now;
+            log.Info("storage_recovered");
+            break;
+          case api::ProbeResult::kStillFaulty:
+            log.Warn("storage_fault", {{"reason", why}});
+            break;
+          case api::ProbeResult::kHealthy:
+            break;
+        }
+      } else if (now >= checkpoint_due) {
+        util::Result<bool> wrote = registry->WriteCheckpoint();
         if (wrote.ok()) {
           if (*wrote) last_checkpoint = now;
-          if (gate.storage_fault()) {
-            gate.SetStorageFault(false);
-            log.Info("storage_recovered");
-          }
-        } else if (!gate.storage_fault()) {
+        } else {
           gate.SetStorageFault(true);
           log.Error("storage_fault", {{"reason", wrote.error().message()}});
         }

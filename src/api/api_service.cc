@@ -188,7 +188,6 @@ struct ApiService::Impl {
   util::Result<http::Response> Propose(Call& call, core::AuditEvent& event);
   util::Result<http::Response> Approve(Call& call, core::AuditEvent& event);
   util::Result<http::Response> Commit(Call& call, core::AuditEvent& event);
-  void NoteStorageFault(const Error& error);
 };
 
 ApiService::ApiService(Deps deps, ApiOptions options, AccessLog* access_log)
@@ -422,6 +421,14 @@ void ApiService::Impl::Write(Call call) {
   } else {
     response = Commit(call, event);
   }
+  if (!response.ok() && response.error().code() == ErrorCode::kInternal) {
+    // The core's only internal errors are storage faults, and a failed store call changed
+    // nothing: the write plane goes unready until the housekeeping probe sees the store
+    // heal, and the client may retry the same request then.
+    deps.gate->SetStorageFault(true);
+    response = Error(ErrorCode::kNotReady, "storage fault, nothing was written (retry later): " +
+                                               response.error().message());
+  }
   event.accepted = response.ok();
   if (!response.ok()) event.reason = std::string(util::ErrorCodeName(response.error().code()));
   if (deps.audit != nullptr) {
@@ -448,7 +455,6 @@ util::Result<http::Response> ApiService::Impl::Propose(Call& call, core::AuditEv
     if (out.error().code() == ErrorCode::kBusy) {
       deps.metrics->CountRejected(metrics::RejectReason::kPendingCap);
     }
-    NoteStorageFault(out.error());
     return std::move(out).error();
   }
   deps.metrics->SetPendingProposals(deps.registry->pending_count());
@@ -475,7 +481,6 @@ util::Result<http::Response> ApiService::Impl::Approve(Call& call, core::AuditEv
   util::Result<core::ApproveOutcome> out =
       deps.registry->Approve(call.match.param, std::move(approval), call.corr_id);
   if (!out.ok()) {
-    NoteStorageFault(out.error());
     return std::move(out).error();
   }
   deps.metrics->ObserveApprovalVerify(metrics::SigAlgo::kEd25519, out->verify_seconds);
@@ -498,7 +503,6 @@ util::Result<http::Response> ApiService::Impl::Commit(Call& call, core::AuditEve
   if (!out.ok()) {
     deps.metrics->CountUpdate(metrics::UpdateResult::kRejected);
     if (out.error().code() == ErrorCode::kChainMismatch) deps.metrics->CountCommitCasFail();
-    NoteStorageFault(out.error());
     return std::move(out).error();
   }
   event.payload_b3 = out->payload_b3;
@@ -511,11 +515,6 @@ util::Result<http::Response> ApiService::Impl::Commit(Call& call, core::AuditEve
   http::Response r = JsonResponse(out->created ? 201 : 200, EncodeCommitOutcome(*out));
   r.headers.emplace_back("Cache-Control", std::string(kNoStore));
   return r;
-}
-
-void ApiService::Impl::NoteStorageFault(const Error& error) {
-  // kInternal from the core is a storage fault (its only source of internal errors).
-  if (error.code() == ErrorCode::kInternal) deps.gate->SetStorageFault(true);
 }
 
 void ApiService::Impl::Stream(Call& call) {

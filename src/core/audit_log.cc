@@ -65,7 +65,12 @@ util::Result<std::unique_ptr<AuditLog>> AuditLog::Open(storage::Store* store,
 
 AuditLog::AuditLog(storage::Store* store, const util::Clock* clock, std::uint64_t seq,
                    std::string prev_hash)
-    : store_(store), clock_(clock), seq_(seq), prev_hash_(std::move(prev_hash)), durable_seq_(seq) {
+    : store_(store),
+      clock_(clock),
+      seq_(seq),
+      prev_hash_(std::move(prev_hash)),
+      durable_seq_(seq),
+      attempted_seq_(seq) {
   flusher_ = std::thread([this] { Flush(); });
 }
 
@@ -79,16 +84,33 @@ std::uint64_t AuditLog::last_seq() const {
 util::Status AuditLog::Record(const AuditEvent& event) {
   std::unique_lock lock(mu_);
   if (stopping_) return Error(ErrorCode::kNotReady, "the audit trail is closed");
-  if (failed_from_ != 0) {
-    return Error(ErrorCode::kInternal, "the audit trail cannot be written: " + failure_);
-  }
   const std::uint64_t seq = ++seq_;
   std::string entry = EncodeAuditEntry(event, seq, prev_hash_, clock_->NowMillis());
   prev_hash_ = crypto::PayloadB3(entry);
   queue_.push_back(storage::AuditRow{seq, std::move(entry)});
+  if (paused_) {
+    // Queued behind the entries that failed; written when Retry() succeeds.
+    return Error(ErrorCode::kInternal, "the audit trail cannot be written: " + failure_);
+  }
   queued_cv_.notify_one();
-  flushed_cv_.wait(lock, [&] { return durable_seq_ >= seq; });
-  if (failed_from_ != 0 && seq >= failed_from_) {
+  flushed_cv_.wait(lock, [&] { return durable_seq_ >= seq || attempted_seq_ >= seq; });
+  if (durable_seq_ < seq) {
+    return Error(ErrorCode::kInternal, "the audit trail cannot be written: " + failure_);
+  }
+  return util::Status::Ok();
+}
+
+util::Status AuditLog::Retry() {
+  std::unique_lock lock(mu_);
+  if (!paused_ || queue_.empty()) {
+    paused_ = false;
+    return util::Status::Ok();
+  }
+  const std::uint64_t target = queue_.back().seq;
+  paused_ = false;
+  queued_cv_.notify_one();
+  flushed_cv_.wait(lock, [&] { return durable_seq_ >= target || paused_ || stopping_; });
+  if (durable_seq_ < target) {
     return Error(ErrorCode::kInternal, "the audit trail cannot be written: " + failure_);
   }
   return util::Status::Ok();
@@ -97,20 +119,37 @@ util::Status AuditLog::Record(const AuditEvent& event) {
 void AuditLog::Flush() {
   std::unique_lock lock(mu_);
   for (;;) {
-    queued_cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
-    if (queue_.empty()) return;  // stopping, nothing left
-    std::vector<storage::AuditRow> batch(std::make_move_iterator(queue_.begin()),
-                                         std::make_move_iterator(queue_.end()));
-    queue_.clear();
+    queued_cv_.wait(lock, [&] { return stopping_ || (!queue_.empty() && !paused_); });
+    if (queue_.empty() || paused_) return;  // stopping: nothing (writable) left
+    std::vector<storage::AuditRow> batch(queue_.begin(), queue_.end());
     lock.unlock();
     util::Status s = store_->AppendAudit(batch);
+    if (!s.ok() && s.error().code() == ErrorCode::kChainMismatch) {
+      // An earlier attempt may have reached the store after all: skip what is there.
+      util::Result<std::vector<storage::AuditRow>> stored =
+          store_->ReadAudit(batch.front().seq - 1, batch.size());
+      std::size_t present = 0;
+      if (stored.ok()) {
+        while (present < stored->size() && present < batch.size() &&
+               (*stored)[present].entry == batch[present].entry) {
+          ++present;
+        }
+      }
+      if (present > 0) {
+        std::vector<storage::AuditRow> rest(batch.begin() + static_cast<std::ptrdiff_t>(present),
+                                            batch.end());
+        s = rest.empty() ? util::Status::Ok() : store_->AppendAudit(rest);
+      }
+    }
     lock.lock();
-    if (!s.ok() && failed_from_ == 0) {
-      // The chain cannot continue past a lost entry: later records fail too.
-      failed_from_ = batch.front().seq;
+    attempted_seq_ = batch.back().seq;
+    if (s.ok()) {
+      for (std::size_t i = 0; i < batch.size(); ++i) queue_.pop_front();
+      durable_seq_ = batch.back().seq;
+    } else {
+      paused_ = true;
       failure_ = s.error().message();
     }
-    durable_seq_ = batch.back().seq;
     flushed_cv_.notify_all();
   }
 }
@@ -121,6 +160,7 @@ void AuditLog::Stop() {
     stopping_ = true;
   }
   queued_cv_.notify_all();
+  flushed_cv_.notify_all();
   if (flusher_.joinable()) flusher_.join();
 }
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <iterator>
+#include <shared_mutex>
 
 #include "registry/core/chain_verifier.h"
 #include "registry/core/quorum.h"
@@ -264,6 +265,7 @@ util::Result<bool> Registry::VerifyHistorySlice(std::size_t max_versions) {
   if (history_verifier_->version() < target) return false;
   // The whole history checks out up to `target`: its governance history is now exact.
   std::lock_guard lock(mu_);
+  std::unique_lock state(state_mu_);
   for (auto& [v, g] : history_governance_) governance_history_[v] = g;
   history_verifier_.reset();
   return true;
@@ -298,6 +300,7 @@ ProposalView Registry::ViewOf(const std::string& id, const Pending& p) const {
 }
 
 void Registry::ErasePendingLocked(PendingMap::iterator it) {
+  std::unique_lock state(state_mu_);
   pending_by_seq_.erase(it->second.seq);
   pending_.erase(it);
 }
@@ -360,7 +363,7 @@ util::Result<ProposeOutcome> Registry::Propose(model::CanonicalPayload payload) 
     util::Result<std::optional<storage::ProposalRow>> known = store_->GetProposal(id);
     if (!known.ok()) return StoreError(known.error());
     if (known->has_value()) {
-      util::Result<ProposalView> view = ViewOfRowLocked(**known);
+      util::Result<ProposalView> view = ViewOfRow(**known);
       if (!view.ok()) return std::move(view).error();
       return ProposeOutcome{std::move(view).value(), false};
     }
@@ -395,8 +398,12 @@ util::Result<ProposeOutcome> Registry::Propose(model::CanonicalPayload payload) 
   p.created_at = row.created_at;
   p.expires_at = row.expires_at;
   p.seq = next_seq_++;
-  pending_by_seq_[p.seq] = id;
-  auto [it, inserted] = pending_.emplace(id, std::move(p));
+  PendingMap::iterator it;
+  {
+    std::unique_lock state(state_mu_);
+    pending_by_seq_[p.seq] = id;
+    it = pending_.emplace(id, std::move(p)).first;
+  }
   // HEAD may have moved while the proposal was being stored.
   REGISTRY_RETURN_IF_ERROR(CheckOpenLocked(it));
   return ProposeOutcome{ViewOf(id, it->second), true};
@@ -464,6 +471,7 @@ util::Result<ApproveOutcome> Registry::Approve(std::string_view proposal_id,
     if (it == pending_.end()) return NotPendingError(id);
     REGISTRY_RETURN_IF_ERROR(CheckOpenLocked(it));
     REGISTRY_RETURN_IF_ERROR(CheckNotDuplicateLocked(id, it->second, approval.signer_id));
+    std::unique_lock state(state_mu_);
     it->second.reserved_signers.push_back(approval.signer_id);
   }
 
@@ -474,16 +482,19 @@ util::Result<ApproveOutcome> Registry::Approve(std::string_view proposal_id,
   // Phase 5, under the lock: apply, and auto-commit when quorum is reached.
   std::lock_guard lock(mu_);
   auto it = pending_.find(id);
-  if (it != pending_.end()) {
-    std::vector<std::string>& reserved = it->second.reserved_signers;
-    reserved.erase(std::find(reserved.begin(), reserved.end(), approval.signer_id));
+  {
+    std::unique_lock state(state_mu_);
+    if (it != pending_.end()) {
+      std::vector<std::string>& reserved = it->second.reserved_signers;
+      reserved.erase(std::find(reserved.begin(), reserved.end(), approval.signer_id));
+      if (stored.ok()) it->second.approvals.push_back(approval);
+    }
   }
   if (!stored.ok()) return StoreError(stored.error());
   // Committed, expired or passed by HEAD while the approval was being stored: it is on
   // record but can no longer count.
   if (it == pending_.end()) return NotPendingError(id);
   Pending& p = it->second;
-  p.approvals.push_back(std::move(approval));
 
   ApproveOutcome out;
   out.approvals = p.approvals.size();
@@ -578,6 +589,7 @@ util::Result<CommitOutcome> Registry::CommitLocked(PendingMap::iterator it,
     next->governance = head->governance;
   } else {
     next->governance = std::make_shared<const model::Governance>(pl.governance);
+    std::unique_lock state(state_mu_);
     governance_history_[row.version] = next->governance;
   }
   CommitOutcome out{row.version, row.payload_b3, row.committed_at, true};
@@ -593,42 +605,50 @@ util::Result<CommitOutcome> Registry::CommitLocked(PendingMap::iterator it,
   ErasePendingLocked(it);
 
   // Every other proposal for this version can never commit now.
-  for (auto pit = pending_.begin(); pit != pending_.end();) {
-    if (pit->second.payload.payload.version <= out.version) {
-      // Derivable at recovery, so a failed status write loses nothing.
-      (void)store_->SetProposalStatus(pit->first, ProposalStatus::kStale);
-      pending_by_seq_.erase(pit->second.seq);
-      pit = pending_.erase(pit);
-    } else {
-      ++pit;
+  std::vector<std::string> stale;
+  {
+    std::unique_lock state(state_mu_);
+    for (auto pit = pending_.begin(); pit != pending_.end();) {
+      if (pit->second.payload.payload.version <= out.version) {
+        stale.push_back(pit->first);
+        pending_by_seq_.erase(pit->second.seq);
+        pit = pending_.erase(pit);
+      } else {
+        ++pit;
+      }
     }
+    recent_.push_back(event);
+    recent_.back().record.reset();
+    if (recent_.size() > kRecentEvents) recent_.pop_front();
   }
   if (listener_ != nullptr) listener_->OnCommit(event);
-  recent_.push_back(event);
-  recent_.back().record.reset();
-  if (recent_.size() > kRecentEvents) recent_.pop_front();
+  // Derivable at recovery, so a failed status write loses nothing.
+  for (const std::string& sid : stale) (void)store_->SetProposalStatus(sid, ProposalStatus::kStale);
   return out;
 }
 
 std::vector<CommitEvent> Registry::RecentEvents(std::size_t max) const {
-  std::lock_guard lock(mu_);
+  std::shared_lock state(state_mu_);
   std::size_t n = std::min(max, recent_.size());
   return std::vector<CommitEvent>(recent_.end() - static_cast<std::ptrdiff_t>(n), recent_.end());
 }
 
 util::Result<ProposalView> Registry::GetProposal(std::string_view proposal_id) {
-  std::lock_guard lock(mu_);
-  auto it = pending_.find(std::string(proposal_id));
-  if (it != pending_.end()) return ViewOf(it->first, it->second);
+  {
+    // Readers never take the writer mutex: a commit stuck in the store does not stop them.
+    std::shared_lock state(state_mu_);
+    auto it = pending_.find(std::string(proposal_id));
+    if (it != pending_.end()) return ViewOf(it->first, it->second);
+  }
   util::Result<std::optional<storage::ProposalRow>> row = store_->GetProposal(proposal_id);
   if (!row.ok()) return StoreError(row.error());
   if (!row->has_value()) {
     return Error(ErrorCode::kNotFound, "no proposal " + std::string(proposal_id));
   }
-  return ViewOfRowLocked(**row);
+  return ViewOfRow(**row);
 }
 
-util::Result<ProposalView> Registry::ViewOfRowLocked(const storage::ProposalRow& r) {
+util::Result<ProposalView> Registry::ViewOfRow(const storage::ProposalRow& r) {
   util::Result<std::vector<model::Approval>> approvals = store_->LoadApprovals(r.proposal_id);
   if (!approvals.ok()) return StoreError(approvals.error());
   ProposalView v;
@@ -639,7 +659,11 @@ util::Result<ProposalView> Registry::ViewOfRowLocked(const storage::ProposalRow&
   // A pending row that is not in memory was passed by HEAD (recovery marks it stale).
   v.status = r.status == ProposalStatus::kPending ? ProposalStatus::kStale : r.status;
   v.approvals = std::move(approvals).value();
-  std::shared_ptr<const model::Governance> g = GovernanceFor(r.version);
+  std::shared_ptr<const model::Governance> g;
+  {
+    std::shared_lock state(state_mu_);
+    g = GovernanceFor(r.version);
+  }
   v.quorum_m = g->m;
   v.quorum_n = g->n();
   v.created_at = r.created_at;
@@ -648,7 +672,7 @@ util::Result<ProposalView> Registry::ViewOfRowLocked(const storage::ProposalRow&
 }
 
 std::vector<ProposalView> Registry::ListPending(std::size_t limit, std::string_view after) const {
-  std::lock_guard lock(mu_);
+  std::shared_lock state(state_mu_);
   std::vector<ProposalView> out;
   auto it = pending_by_seq_.rbegin();
   if (!after.empty()) {
@@ -664,7 +688,7 @@ std::vector<ProposalView> Registry::ListPending(std::size_t limit, std::string_v
 }
 
 std::size_t Registry::pending_count() const {
-  std::lock_guard lock(mu_);
+  std::shared_lock state(state_mu_);
   return pending_.size();
 }
 
@@ -675,16 +699,16 @@ std::size_t Registry::ExpireDue() {
 
 std::size_t Registry::ExpireDueLocked() {
   const util::UnixMillis now = clock_->NowMillis();
+  std::vector<std::string> due;
+  for (const auto& [id, p] : pending_) {
+    if (now >= p.expires_at) due.push_back(id);
+  }
   std::size_t expired = 0;
-  for (auto it = pending_.begin(); it != pending_.end();) {
-    if (now >= it->second.expires_at &&
-        store_->SetProposalStatus(it->first, ProposalStatus::kExpired).ok()) {
-      pending_by_seq_.erase(it->second.seq);
-      it = pending_.erase(it);
-      ++expired;
-    } else {
-      ++it;
-    }
+  for (const std::string& id : due) {
+    // Only what the store recorded as expired leaves memory: expiry is not derivable.
+    if (!store_->SetProposalStatus(id, ProposalStatus::kExpired).ok()) continue;
+    ErasePendingLocked(pending_.find(id));
+    ++expired;
   }
   return expired;
 }

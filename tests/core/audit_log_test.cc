@@ -110,7 +110,7 @@ class FailingAuditStore : public testing::ForwardingStore {
   storage::MemoryStore memory_;
 };
 
-TEST(AuditLogTest, StoreFailureIsReportedAndStopsTheChain) {
+TEST(AuditLogTest, StoreFailurePausesTheChainUntilRetry) {
   FailingAuditStore store;
   util::ManualClock clock(kAt);
   auto log = std::move(AuditLog::Open(&store, &clock)).value();
@@ -119,13 +119,20 @@ TEST(AuditLogTest, StoreFailureIsReportedAndStopsTheChain) {
   util::Status s = log->Record(Event(1, true));
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.error().code(), util::ErrorCode::kInternal);
-  store.fail = false;
-  // A gap would break the chain: the log refuses until it is reopened.
+  // While paused, new entries queue behind the failed one and report the fault.
   EXPECT_FALSE(log->Record(Event(2, true)).ok());
-  log.reset();
-  auto reopened = std::move(AuditLog::Open(&store, &clock)).value();
-  EXPECT_EQ(reopened->last_seq(), 1u);
-  EXPECT_TRUE(reopened->Record(Event(3, true)).ok());
+  EXPECT_FALSE(log->Retry().ok());  // still failing
+  store.fail = false;
+  ASSERT_TRUE(log->Retry().ok());
+  ASSERT_TRUE(log->Record(Event(3, true)).ok());
+  // Nothing was lost or reordered: entries 1..4, chained.
+  std::vector<storage::AuditRow> rows = *store.ReadAudit(0, 100);
+  ASSERT_EQ(rows.size(), 4u);
+  std::uint64_t seq = 0;
+  std::string prev = crypto::ZeroB3();
+  EXPECT_TRUE(VerifyAuditRows(rows, seq, prev).ok());
+  EXPECT_NE(rows[1].entry.find("\"corr_id\":\"c1\""), std::string::npos);
+  EXPECT_NE(rows[2].entry.find("\"corr_id\":\"c2\""), std::string::npos);
 }
 
 }  // namespace

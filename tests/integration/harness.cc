@@ -293,7 +293,8 @@ void ServiceTest::StartService(const std::vector<std::string>& extra) {
     ASSERT_TRUE(out.good());
   }
   std::vector<std::string> args = {
-      "--storage",      "memory",
+      "--storage",      storage_,
+      "--data-dir",     (dir_ / "data").string(),
       "--bind",         "127.0.0.1:0",
       "--metrics-addr", "127.0.0.1:0",
       "--set",          "bootstrap.trust_roots_path=" + roots_path,

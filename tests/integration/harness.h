@@ -171,6 +171,8 @@ class ServiceTest : public ::testing::Test {
   std::vector<registry::testing::TestSigner> signers_;
   model::Governance governance_;
   bool auto_commit_ = false;
+  // The storage backend StartService selects; "sqlite" keeps its database in dir_/data.
+  std::string storage_ = "memory";
   std::uint64_t head_version_ = 0;
   std::string head_b3_;
   // Set by a test that already stopped the service itself.

@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <ctime>
@@ -30,12 +31,20 @@ int DecodeWaitStatus(int status) {
   return -1;
 }
 
-// The environment minus SVCR_* (the service reads those as configuration).
-std::vector<std::string> CleanEnvironment() {
+// The environment minus SVCR_* (the service reads those as configuration), then the changes
+// of `spawn`.
+std::vector<std::string> ChildEnvironment(const SpawnOptions& spawn) {
   std::vector<std::string> env;
   for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
     if (std::strncmp(*e, "SVCR_", 5) == 0) continue;
     env.emplace_back(*e);
+  }
+  for (const auto& [name, value] : spawn.env) {
+    const std::string prefix = name + "=";
+    env.erase(std::remove_if(env.begin(), env.end(),
+                             [&](const std::string& e) { return e.rfind(prefix, 0) == 0; }),
+              env.end());
+    if (value.has_value()) env.push_back(prefix + *value);
   }
   return env;
 }
@@ -62,17 +71,19 @@ void ReadAll(int fd, std::string* out) {
 
 // Spawns `program` with stdin from `stdin_fd` (or /dev/null when -1) and stdout/stderr on the
 // write ends given. Returns the pid, or -1 with errno-style `*error`.
-pid_t Spawn(const std::string& program, const std::vector<std::string>& args, int stdin_fd,
-            int out_w, int err_w, std::string* error) {
+pid_t Spawn(const std::string& program, const std::vector<std::string>& args,
+            const SpawnOptions& spawn, int stdin_fd, int out_w, int err_w, std::string* error) {
   std::vector<std::string> argv_s;
   argv_s.push_back(program);
   argv_s.insert(argv_s.end(), args.begin(), args.end());
   std::vector<char*> argv = Pointers(argv_s);
-  std::vector<std::string> env_s = CleanEnvironment();
+  std::vector<std::string> env_s = ChildEnvironment(spawn);
   std::vector<char*> envp = Pointers(env_s);
 
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
+  // glibc >= 2.29; the program path stays as given (absolute paths are unaffected).
+  if (!spawn.cwd.empty()) posix_spawn_file_actions_addchdir_np(&actions, spawn.cwd.c_str());
   if (stdin_fd >= 0) {
     posix_spawn_file_actions_adddup2(&actions, stdin_fd, 0);
   } else {
@@ -107,6 +118,14 @@ std::unique_ptr<ServiceProcess> ServiceProcess::Start(const std::string& binary,
                                                       const std::vector<std::string>& args,
                                                       std::chrono::milliseconds timeout,
                                                       std::string* error) {
+  return Start(binary, args, SpawnOptions(), timeout, error);
+}
+
+std::unique_ptr<ServiceProcess> ServiceProcess::Start(const std::string& binary,
+                                                      const std::vector<std::string>& args,
+                                                      const SpawnOptions& spawn,
+                                                      std::chrono::milliseconds timeout,
+                                                      std::string* error) {
   int out_pipe[2];
   int err_pipe[2];
   if (::pipe2(out_pipe, O_CLOEXEC) != 0) {
@@ -120,7 +139,7 @@ std::unique_ptr<ServiceProcess> ServiceProcess::Start(const std::string& binary,
     return nullptr;
   }
   std::unique_ptr<ServiceProcess> p(new ServiceProcess());
-  p->pid_ = Spawn(binary, args, -1, out_pipe[1], err_pipe[1], error);
+  p->pid_ = Spawn(binary, args, spawn, -1, out_pipe[1], err_pipe[1], error);
   ::close(out_pipe[1]);
   ::close(err_pipe[1]);
   if (p->pid_ < 0) {
@@ -317,7 +336,7 @@ ProcessResult RunProcess(const std::string& program, const std::vector<std::stri
     return result;
   }
   std::string error;
-  pid_t pid = Spawn(program, args, in_pipe[0], out_pipe[1], err_pipe[1], &error);
+  pid_t pid = Spawn(program, args, SpawnOptions(), in_pipe[0], out_pipe[1], err_pipe[1], &error);
   ::close(in_pipe[0]);
   ::close(out_pipe[1]);
   ::close(err_pipe[1]);

@@ -2,7 +2,8 @@
 // tests, and RunProcess, a one-shot helper for other tools (promtool).
 //
 // Start() spawns the binary (posix_spawn, no shell) with stdout and stderr on pipes and an
-// environment without SVCR_* variables, then waits for the JSON log line whose "event" is
+// environment without SVCR_* variables (SpawnOptions can change the working directory and
+// the environment further), then waits for the JSON log line whose "event" is
 // "listening" and takes the two ports from it. A background thread per pipe keeps draining
 // it for the life of the process (a full pipe would block the service's logger) and keeps
 // every line for assertions.
@@ -23,9 +24,19 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 namespace registry::itest {
+
+// Where and with what environment a child runs (default: the test's working directory and
+// environment, minus SVCR_*).
+struct SpawnOptions {
+  std::string cwd;  // empty: inherit the test's working directory
+  // Applied in order on top of the inherited environment: a value sets the variable,
+  // nullopt removes it.
+  std::vector<std::pair<std::string, std::optional<std::string>>> env;
+};
 
 class ServiceProcess {
  public:
@@ -33,6 +44,12 @@ class ServiceProcess {
   // null with `*error` set (including the child's stderr and exit status) on failure.
   static std::unique_ptr<ServiceProcess> Start(const std::string& binary,
                                                const std::vector<std::string>& args,
+                                               std::chrono::milliseconds timeout,
+                                               std::string* error);
+  // The same, in the working directory and environment of `spawn`.
+  static std::unique_ptr<ServiceProcess> Start(const std::string& binary,
+                                               const std::vector<std::string>& args,
+                                               const SpawnOptions& spawn,
                                                std::chrono::milliseconds timeout,
                                                std::string* error);
   ~ServiceProcess();

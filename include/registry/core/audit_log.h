@@ -8,7 +8,9 @@
 // Record() assigns the next seq under a mutex and hands the entry to one flusher thread,
 // which appends everything queued in one store call (one transaction, one fsync), then
 // wakes the callers: concurrent decisions share a write, and no caller returns before its
-// entry is durable. Thread-safe.
+// entry is durable. When a flush fails, its entries stay queued (in order: the chain cannot
+// skip them), their callers and every later caller get an error, and the flusher pauses
+// until Retry() succeeds. Thread-safe.
 #pragma once
 
 #include <condition_variable>
@@ -58,6 +60,10 @@ class AuditLog {
   // Appends one decision and returns once it is durable (or the store failed).
   util::Status Record(const AuditEvent& event);
 
+  // After a failed flush: tries the queued entries again and returns once they are durable
+  // (OK) or the attempt failed. OK at once when nothing is pending.
+  util::Status Retry();
+
   // Flushes and stops the flusher. Record after Stop fails. Idempotent.
   void Stop();
 
@@ -76,10 +82,11 @@ class AuditLog {
   std::condition_variable flushed_cv_;
   std::uint64_t seq_;      // last seq assigned
   std::string prev_hash_;  // hash of the last entry assigned
-  std::deque<storage::AuditRow> queue_;
-  std::uint64_t durable_seq_;      // entries up to here are stored (or failed: see failed_)
-  std::uint64_t failed_from_ = 0;  // first seq of a failed flush; 0 when none failed
-  std::string failure_;
+  std::deque<storage::AuditRow> queue_;  // assigned, not yet durable, in seq order
+  std::uint64_t durable_seq_;            // entries up to here are stored
+  std::uint64_t attempted_seq_;          // the last flush attempt covered entries up to here
+  bool paused_ = false;                  // a flush failed; waiting for Retry()
+  std::string failure_;                  // why the last flush failed
   bool stopping_ = false;
   std::thread flusher_;
 };

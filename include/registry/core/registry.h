@@ -23,6 +23,7 @@
 #include <mutex>
 #include <optional>
 #include <set>
+#include <shared_mutex>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -200,7 +201,7 @@ class Registry {
 
   ProposalView ViewOf(const std::string& id, const Pending& p) const;
   // The view of a proposal that is no longer pending, from the store.
-  util::Result<ProposalView> ViewOfRowLocked(const storage::ProposalRow& row);
+  util::Result<ProposalView> ViewOfRow(const storage::ProposalRow& row);
   // The governance in force for a payload of `version` (that of version - 1).
   std::shared_ptr<const model::Governance> GovernanceFor(std::uint64_t version) const;
   // Checks that the proposal at `it` can still be approved or committed on HEAD. When it
@@ -242,16 +243,22 @@ class Registry {
   std::unique_ptr<ChainVerifier> history_verifier_;
   std::map<std::uint64_t, std::shared_ptr<const model::Governance>> history_governance_;
 
-  mutable std::mutex mu_;  // the writer mutex; guards everything below
+  // Locking: `mu_` is the writer mutex. Writers hold it for a whole operation, store writes
+  // included, so they are serialized. The state that readers look at (marked "state")
+  // is also guarded by `state_mu_`: writers take it exclusively, briefly, only around
+  // in-memory changes and never across a store call; readers take it shared and never take
+  // `mu_`, so a commit waiting on a slow fsync does not stop them. Order: mu_, then state_mu_.
+  mutable std::mutex mu_;
+  mutable std::shared_mutex state_mu_;
   MerkleFrontier frontier_;
   std::uint64_t checkpoint_version_ = 0;  // version of the last storage checkpoint
-  // Governance in force after each version where it changed (0 = trust roots).
+  // state: governance in force after each version where it changed (0 = trust roots).
   std::map<std::uint64_t, std::shared_ptr<const model::Governance>> governance_history_;
-  PendingMap pending_;
-  std::map<std::uint64_t, std::string> pending_by_seq_;
-  std::set<std::string> proposing_;  // proposal ids being stored right now
+  PendingMap pending_;                                   // state
+  std::map<std::uint64_t, std::string> pending_by_seq_;  // state
+  std::set<std::string> proposing_;                      // proposal ids being stored right now
   std::uint64_t next_seq_ = 0;
-  std::deque<CommitEvent> recent_;  // bounded by kRecentEvents, records dropped
+  std::deque<CommitEvent> recent_;  // state; bounded by kRecentEvents, records dropped
 };
 
 }  // namespace registry::core
