@@ -37,4 +37,19 @@ void AddOfflineCommands(CLI::App& root, CommandList& commands);
 // sign (sign.cc).
 void AddSignCommand(CLI::App& root, CommandList& commands);
 
+// head, get, proposals, proposal: the read plane (read_commands.cc).
+void AddReadCommands(CLI::App& root, CommandList& commands);
+
+// propose, approve, commit: the write plane (write_commands.cc).
+void AddWriteCommands(CLI::App& root, CommandList& commands);
+
+// watch: follows /registry/stream (watch.cc).
+void AddWatchCommand(CLI::App& root, CommandList& commands);
+
+// token: mints a capability token from the root key file (token.cc).
+void AddTokenCommand(CLI::App& root, CommandList& commands);
+
+// init: a local signer set, trust roots, root key, tokens and example payload (init.cc).
+void AddInitCommand(CLI::App& root, CommandList& commands);
+
 }  // namespace registry::ctl

@@ -20,6 +20,11 @@ int Main(int argc, char** argv) {
   AddKeyCommands(app, commands);
   AddOfflineCommands(app, commands);
   AddSignCommand(app, commands);
+  AddReadCommands(app, commands);
+  AddWriteCommands(app, commands);
+  AddWatchCommand(app, commands);
+  AddTokenCommand(app, commands);
+  AddInitCommand(app, commands);
 
   try {
     app.parse(argc, argv);

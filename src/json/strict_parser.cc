@@ -327,7 +327,7 @@ class StrictParser {
     for (;;) {
       elements.emplace_back();
       if (!ParseValue(elements.back(), depth)) {
-        path_.push_back("/" + std::to_string(elements.size() - 1));
+        path_.push_back(std::string("/").append(std::to_string(elements.size() - 1)));
         return false;
       }
       SkipWhitespace();
@@ -397,7 +397,7 @@ class StrictParser {
     const std::size_t dup = FindDuplicateMember(members);
     if (dup != kNoDuplicate) {
       return Fail(ParseErrorKind::kDuplicateMember, name_positions[dup],
-                  "\"" + Sanitize(members[dup].first) + "\"");
+                  std::string("\"").append(Sanitize(members[dup].first)).append("\""));
     }
     out = Value(std::move(members));
     return true;

@@ -670,7 +670,9 @@ TEST_F(RegistryctlTest, UsageErrorsExitTwo) {
 TEST_F(RegistryctlTest, HelpAndVersion) {
   ProcessResult help = Ctl({"--help"});
   EXPECT_EQ(help.exit_code, kExitOk) << Describe(help);
-  for (const char* command : {"keygen", "pubkey", "canon", "hash", "sign"}) {
+  for (const char* command :
+       {"keygen", "pubkey", "canon", "hash", "sign", "init", "token", "head", "get", "proposals",
+        "proposal", "propose", "approve", "commit", "watch"}) {
     EXPECT_THAT(help.out, HasSubstr(command));
   }
   ProcessResult sign_help = Ctl({"sign", "--help"});

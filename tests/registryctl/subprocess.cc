@@ -23,8 +23,24 @@ void CloseFd(int& fd) {
 
 }  // namespace
 
+std::vector<std::string> ChildEnvironment(const EnvOverrides& env) {
+  std::vector<std::string> out;
+  for (char** e = environ; *e != nullptr; ++e) out.emplace_back(*e);
+  for (const std::string& entry : env) {
+    const std::string name = entry.substr(0, entry.find('=') + 1);
+    std::erase_if(out, [&](const std::string& e) { return e.starts_with(name); });
+    out.push_back(entry);
+  }
+  return out;
+}
+
 ProcessResult RunProcess(const std::string& program, const std::vector<std::string>& args,
                          std::string_view input) {
+  return RunProcess(program, args, input, {});
+}
+
+ProcessResult RunProcess(const std::string& program, const std::vector<std::string>& args,
+                         std::string_view input, const EnvOverrides& env) {
   ProcessResult result;
   // A child that exits without reading all of its stdin must not kill the test with SIGPIPE.
   ::signal(SIGPIPE, SIG_IGN);
@@ -56,9 +72,14 @@ ProcessResult RunProcess(const std::string& program, const std::vector<std::stri
   for (std::string& a : argv_storage) argv.push_back(a.data());
   argv.push_back(nullptr);
 
+  std::vector<std::string> env_storage = ChildEnvironment(env);
+  std::vector<char*> envp;
+  for (std::string& e : env_storage) envp.push_back(e.data());
+  envp.push_back(nullptr);
+
   pid_t pid = -1;
   const int spawn_rc =
-      ::posix_spawn(&pid, program.c_str(), &actions, nullptr, argv.data(), environ);
+      ::posix_spawn(&pid, program.c_str(), &actions, nullptr, argv.data(), envp.data());
   ::posix_spawn_file_actions_destroy(&actions);
   ::close(in[0]);
   ::close(out[1]);

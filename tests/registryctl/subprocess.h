@@ -22,4 +22,15 @@ struct ProcessResult {
 ProcessResult RunProcess(const std::string& program, const std::vector<std::string>& args,
                          std::string_view input = {});
 
+// "NAME=VALUE" entries that replace (or add to) the inherited environment; an entry "NAME="
+// sets NAME to the empty string.
+using EnvOverrides = std::vector<std::string>;
+
+// The same with `env` applied on top of the inherited environment.
+ProcessResult RunProcess(const std::string& program, const std::vector<std::string>& args,
+                         std::string_view input, const EnvOverrides& env);
+
+// The environment block for a child: the process's environment with `env` applied.
+std::vector<std::string> ChildEnvironment(const EnvOverrides& env);
+
 }  // namespace registry::testing
