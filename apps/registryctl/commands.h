@@ -52,4 +52,7 @@ void AddTokenCommand(CLI::App& root, CommandList& commands);
 // init: a local signer set, trust roots, root key, tokens and example payload (init.cc).
 void AddInitCommand(CLI::App& root, CommandList& commands);
 
+// verify: re-check a running registry's whole log (and, with --audit, its audit trail).
+void AddVerifyCommand(CLI::App& root, CommandList& commands);
+
 }  // namespace registry::ctl

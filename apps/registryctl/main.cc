@@ -25,6 +25,7 @@ int Main(int argc, char** argv) {
   AddWatchCommand(app, commands);
   AddTokenCommand(app, commands);
   AddInitCommand(app, commands);
+  AddVerifyCommand(app, commands);
 
   try {
     app.parse(argc, argv);

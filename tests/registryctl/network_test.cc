@@ -154,6 +154,7 @@ class LocalRegistry {
         out.rfind('\n', at) == std::string::npos ? 0 : out.rfind('\n', at) + 1;
     const json::Value line = ParseOrDie(out.substr(begin, out.find('\n', at) - begin));
     url_ = "http://127.0.0.1:" + std::to_string(Int(line, "api_port"));
+    admin_url_ = "http://127.0.0.1:" + std::to_string(Int(line, "admin_port"));
   }
 
   // Stops the service with SIGTERM and returns its exit code.
@@ -165,6 +166,7 @@ class LocalRegistry {
 
   bool running() const { return service_ != nullptr && !url_.empty(); }
   const std::string& url() const { return url_; }
+  const std::string& admin_url() const { return admin_url_; }
   const std::string& data() const { return data_; }
   const std::string& tmp() const { return tmp_.path(); }
   const json::Value& report() const { return report_; }
@@ -216,6 +218,7 @@ class LocalRegistry {
   json::Value report_;
   std::unique_ptr<ChildProcess> service_;
   std::string url_;
+  std::string admin_url_;
 };
 
 TEST(RegistryctlInitTest, CreatesAPrivateRegistryDirectory) {
@@ -692,6 +695,38 @@ TEST(RegistryctlNetworkTest, ApproveRefusesToSignWhatItCannotCheck) {
                           data + "/signers/signer-1.key", "--signer-id", "org:local#k1"});
   EXPECT_EQ(ok.exit_code, kExitOk) << Describe(ok);
   EXPECT_EQ(honest.posts.load(), 1);
+}
+
+}  // namespace
+}  // namespace registry
+
+namespace registry {
+namespace {
+
+TEST(RegistryctlNetworkTest, VerifyChecksTheWholeLogAndTheAuditTrail) {
+  LocalRegistry registry;
+  ASSERT_TRUE(registry.running());
+  const json::Value v1 = registry.CommitPayload(Str(registry.report(), "example_payload"));
+  const json::Value v2 =
+      registry.CommitPayload(registry.WriteNextPayload(2, Str(v1, "payload_b3")));
+  ASSERT_EQ(Int(v2, "version"), 2);
+  const std::string roots = registry.data() + "/trust_roots.json";
+  ProcessResult ok = Ctl({"verify", "--url", registry.url(), "--trust-roots", roots, "--audit",
+                          "--admin-url", registry.admin_url()});
+  EXPECT_EQ(ok.exit_code, kExitOk) << Describe(ok);
+  EXPECT_THAT(ok.err, HasSubstr("2 versions verified"));
+  EXPECT_THAT(ok.err, HasSubstr("chain intact"));
+  EXPECT_EQ(Int(ParseOrDie(ok.out), "version"), 2);
+
+  // Against other trust roots, version 1's approvals are not a quorum of known signers.
+  TempDir other;
+  ProcessResult init = Ctl({"init", "--dir", other.path() + "/d"});
+  ASSERT_EQ(init.exit_code, kExitOk) << Describe(init);
+  ProcessResult bad = Ctl(
+      {"verify", "--url", registry.url(), "--trust-roots", other.path() + "/d/trust_roots.json"});
+  EXPECT_EQ(bad.exit_code, kExitFailure) << Describe(bad);
+  EXPECT_THAT(bad.err, HasSubstr("version 1"));
+  EXPECT_EQ(registry.Stop(), 0);
 }
 
 }  // namespace
