@@ -124,9 +124,9 @@ http::Response AdminService::FreezeOrThaw(const http::Request& request, const Ro
   }
   if (access_log_ != nullptr && allowed.ok()) access_log_->Audit(event.action, corr_id);
   if (!allowed.ok()) {
-    deps_.metrics->CountRejected(allowed.error().code() == util::ErrorCode::kForbidden
-                                     ? metrics::RejectReason::kForbidden
-                                     : metrics::RejectReason::kUnauthorized);
+    if (auto reason = internal::RejectReasonFor(allowed.error().code())) {
+      deps_.metrics->CountRejected(*reason);
+    }
     return ErrorResponse(allowed.error(), corr_id);
   }
   http::Response r = JsonResponse(200, freeze ? R"({"frozen":true})" : R"({"frozen":false})");

@@ -148,24 +148,8 @@ struct ApiService::Impl {
   }
 
   void Fail(Call& call, const Error& error) {
-    switch (error.code()) {
-      case ErrorCode::kUnauthorized:
-        deps.metrics->CountRejected(metrics::RejectReason::kUnauthorized);
-        break;
-      case ErrorCode::kForbidden:
-        deps.metrics->CountRejected(metrics::RejectReason::kForbidden);
-        break;
-      case ErrorCode::kMalformed:
-        deps.metrics->CountRejected(metrics::RejectReason::kMalformed);
-        break;
-      case ErrorCode::kFrozen:
-        deps.metrics->CountRejected(metrics::RejectReason::kFrozen);
-        break;
-      case ErrorCode::kNotReady:
-        deps.metrics->CountRejected(metrics::RejectReason::kNotReady);
-        break;
-      default:
-        break;
+    if (std::optional<metrics::RejectReason> reason = internal::RejectReasonFor(error.code())) {
+      deps.metrics->CountRejected(*reason);
     }
     http::Response r = ErrorResponse(error, call.corr_id, options.retry_after_seconds);
     if (call.match.route != Route::kRegistryHead && call.match.route != Route::kRegistryVersion) {

@@ -74,6 +74,23 @@ bool AcceptsGzip(std::string_view accept_encoding) {
   return false;
 }
 
+std::optional<metrics::RejectReason> RejectReasonFor(util::ErrorCode code) {
+  switch (code) {
+    case util::ErrorCode::kUnauthorized:
+      return metrics::RejectReason::kUnauthorized;
+    case util::ErrorCode::kForbidden:
+      return metrics::RejectReason::kForbidden;
+    case util::ErrorCode::kMalformed:
+      return metrics::RejectReason::kMalformed;
+    case util::ErrorCode::kFrozen:
+      return metrics::RejectReason::kFrozen;
+    case util::ErrorCode::kNotReady:
+      return metrics::RejectReason::kNotReady;
+    default:
+      return std::nullopt;
+  }
+}
+
 bool IfNoneMatchHits(std::string_view header, std::string_view etag) {
   while (!header.empty()) {
     std::size_t comma = header.find(',');

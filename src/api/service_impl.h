@@ -74,6 +74,10 @@ std::optional<std::uint64_t> ParseVersion(std::string_view text);
 // when the write plane is degraded (reads stay up regardless).
 http::Response ReadyzResponse(const Deps& deps, std::uint32_t retry_after_seconds);
 
+// The rejected_total{reason} an API error counts under, if any (the others are counted by
+// their own metrics, e.g. commit_cas_fail_total, or are plain answers like NotFound).
+std::optional<metrics::RejectReason> RejectReasonFor(util::ErrorCode code);
+
 // GET /version.
 http::Response VersionResponse(const BuildInfo& build);
 
