@@ -13,6 +13,9 @@ packages=(
   librust-blake3-dev
   # Tests and benchmarks.
   libgtest-dev libgmock-dev libbenchmark-dev curl python3 prometheus wrk
+  # Go interoperability test of the transparency log (issue 5): Go's own sumdb note/tlog
+  # verifiers, used offline in GOPATH mode.
+  golang-go golang-golang-x-mod-dev
 )
 
 SUDO=""

@@ -19,6 +19,7 @@
 #include "registry/auth/verifier.h"
 #include "registry/bus/event_bus.h"
 #include "registry/core/audit_log.h"
+#include "registry/core/merkle_log.h"
 #include "registry/core/registry.h"
 #include "registry/crypto/ed25519.h"
 #include "registry/http/server.h"
@@ -26,6 +27,7 @@
 #include "registry/model/governance.h"
 #include "registry/storage/memory_store.h"
 #include "registry/storage/sqlite_store.h"
+#include "registry/tlog/log_signer.h"
 #include "registry/util/thread_pool.h"
 
 #ifndef REGISTRY_VERSION
@@ -127,6 +129,24 @@ int Run(const config::Config& config) {
                                 "freeze. For local experiments only."}});
   }
 
+  // Transparency log (SPEC §5): the checkpoint signer, when a log key is configured.
+  std::unique_ptr<tlog::LogSigner> log_signer;
+  if (config.tlog.signing_key_path.empty()) {
+    log.Info("tlog_disabled", {{"message",
+                                "no log signing key is configured (tlog.signing_key_path): "
+                                "GET /registry/checkpoint answers 404; proofs are served"}});
+  } else {
+    util::Result<std::unique_ptr<tlog::LogSigner>> loaded =
+        tlog::LogSigner::Load(config.tlog.signing_key_path, config.tlog.origin);
+    if (!loaded.ok()) {
+      log.Error("startup_failed", {{"reason", loaded.error().message()}});
+      return 1;
+    }
+    log_signer = std::move(loaded).value();
+    log.Info("tlog_enabled", {{"origin", log_signer->origin()},
+                              {"verifier_key", log_signer->verifier().ToString()}});
+  }
+
   // Storage.
   std::unique_ptr<storage::Store> store;
   switch (config.storage.kind) {
@@ -220,6 +240,9 @@ int Run(const config::Config& config) {
   deps.workers = &workers;
   deps.gate = &gate;
   deps.audit = audit->get();
+  core::MerkleLog merkle_log;  // loads lazily from the store; warmed by housekeeping
+  deps.merkle_log = &merkle_log;
+  deps.log_signer = log_signer.get();
   api::ApiOptions api_options;
   api_options.build = api::BuildInfo{REGISTRY_VERSION, REGISTRY_GIT_COMMIT};
   api_options.record_cache_entries = static_cast<std::size_t>(config.cache.record_entries);
@@ -286,6 +309,7 @@ int Run(const config::Config& config) {
   bool stopping = false;
   auto checkpoint_due = std::chrono::steady_clock::now() + config.storage.checkpoint_interval;
   auto last_checkpoint = std::chrono::steady_clock::now();
+  std::string tlog_load_error;  // the last one logged, so a lasting fault logs once
   std::thread housekeeping([&] {
     std::unique_lock lock(housekeeping_mu);
     while (!housekeeping_cv.wait_for(lock, std::chrono::seconds(1), [&] { return stopping; })) {
@@ -313,6 +337,14 @@ int Run(const config::Config& config) {
           log.Error("storage_fault", {{"reason", wrote.error().message()}});
         }
         checkpoint_due = now + config.storage.checkpoint_interval;
+      }
+      // Keep the Merkle log of the proof routes loaded up to HEAD (the first pass loads the
+      // whole history), so requests seldom wait for the store.
+      if (!gate.storage_fault()) {
+        util::Status loaded = merkle_log.CatchUp(*store, registry->Head()->head.version);
+        std::string why = loaded.ok() ? std::string() : loaded.error().message();
+        if (why != tlog_load_error && !why.empty()) log.Warn("tlog_load_failed", {{"reason", why}});
+        tlog_load_error = std::move(why);
       }
       metrics.SetCheckpointAgeSeconds(std::chrono::duration<double>(now - last_checkpoint).count());
       metrics.SetStorageBytes(store->SizeBytes());

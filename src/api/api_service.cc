@@ -9,6 +9,7 @@
 #include "registry/model/proposal.h"
 #include "registry/util/time.h"
 #include "service_impl.h"
+#include "tlog_routes.h"
 
 namespace registry::api {
 
@@ -164,6 +165,8 @@ struct ApiService::Impl {
   void ListProposals(Call& call);
   void GetProposal(Call& call);
   void Stream(Call& call);
+  void GetCheckpoint(Call& call);
+  void GetProof(Call call);
   // Auth, the write gate, the content type and the proposal id of a write request.
   util::Status AdmitWrite(const Call& call);
   // Runs a write request on a worker: admission, the step, the audit entry, the response.
@@ -236,10 +239,10 @@ void ApiService::Impl::Dispatch(Call call) {
                               ? internal::ReadyzResponse(deps, options.retry_after_seconds)
                               : internal::VersionResponse(options.build));
     case Route::kRegistryCheckpoint:
+      return GetCheckpoint(call);
     case Route::kRegistryProofInclusion:
     case Route::kRegistryProofConsistency:
-      return Fail(call, Error(ErrorCode::kNotFound,
-                              "the transparency log is not enabled on this registry"));
+      return GetProof(std::move(call));
     default:
       return Fail(call, Error(ErrorCode::kNotFound, "no route for " + call.request.path));
   }
@@ -301,6 +304,37 @@ void ApiService::Impl::GetRecord(Call& call) {
     r.body = rec->body;
   }
   Finish(call, std::move(r));
+}
+
+void ApiService::Impl::GetCheckpoint(Call& call) {
+  util::Result<http::Response> r = internal::CheckpointResponse(deps);
+  if (!r.ok()) return Fail(call, r.error());
+  Finish(call, std::move(r).value());
+}
+
+void ApiService::Impl::GetProof(Call call) {
+  if (deps.merkle_log == nullptr) {
+    return Fail(call, Error(ErrorCode::kNotFound, "proofs are not served by this registry"));
+  }
+  const std::uint64_t head_version = deps.registry->Head()->head.version;
+  const internal::ProofQuery::Kind kind = call.match.route == Route::kRegistryProofInclusion
+                                              ? internal::ProofQuery::Kind::kInclusion
+                                              : internal::ProofQuery::Kind::kConsistency;
+  util::Result<internal::ProofQuery> q =
+      internal::ParseProofQuery(kind, call.request.query, head_version);
+  if (!q.ok()) return Fail(call, q.error());
+  auto respond = [this, head_version](Call& c, const internal::ProofQuery& query) {
+    util::Result<http::Response> r = internal::ProofResponse(deps, query, head_version);
+    if (!r.ok()) return Fail(c, r.error());
+    Finish(c, std::move(r).value());
+  };
+  if (!internal::ProofNeedsLoad(deps, *q) || deps.workers == nullptr) return respond(call, *q);
+  // A cold log loads from the store first: not on an I/O thread.
+  auto shared = std::make_shared<Call>(std::move(call));
+  const internal::ProofQuery query = *q;
+  if (!deps.workers->Submit([shared, query, respond] { respond(*shared, query); })) {
+    Fail(*shared, Error(ErrorCode::kNotReady, "the service is shutting down"));
+  }
 }
 
 void ApiService::Impl::ListProposals(Call& call) {

@@ -304,6 +304,12 @@ util::Status CheckCombination(Config& config) {
                            "tls.enabled");
     }
   }
+  if (!config.tlog.signing_key_path.empty() && config.tlog.origin.empty()) {
+    return CrossKeyError(config, "tlog.origin",
+                         "required when tlog.signing_key_path is set (the log key's name must "
+                         "equal it)",
+                         "tlog.signing_key_path");
+  }
   if (config.retention.policy == RetentionPolicy::kByCount &&
       config.retention.keep_versions < config.retention.keep_min) {
     return CrossKeyError(config, "retention.keep_versions",

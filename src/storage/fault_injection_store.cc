@@ -12,11 +12,11 @@ namespace {
 constexpr std::size_t Index(StoreOp op) { return static_cast<std::size_t>(op); }
 
 constexpr StoreOp kAllOps[kStoreOpCount] = {
-    StoreOp::kHeadVersion,          StoreOp::kReadRecord,        StoreOp::kReadCommitMeta,
-    StoreOp::kLoadPendingProposals, StoreOp::kGetProposal,       StoreOp::kLoadApprovals,
-    StoreOp::kLoadCheckpoint,       StoreOp::kReadAudit,         StoreOp::kInsertProposal,
-    StoreOp::kInsertApproval,       StoreOp::kSetProposalStatus, StoreOp::kAppendCommit,
-    StoreOp::kWriteCheckpoint,      StoreOp::kAppendAudit};
+    StoreOp::kHeadVersion,          StoreOp::kReadRecord,      StoreOp::kReadCommitMeta,
+    StoreOp::kLoadPendingProposals, StoreOp::kGetProposal,     StoreOp::kLoadApprovals,
+    StoreOp::kLoadCheckpoint,       StoreOp::kReadAudit,       StoreOp::kReadLeafHashes,
+    StoreOp::kInsertProposal,       StoreOp::kInsertApproval,  StoreOp::kSetProposalStatus,
+    StoreOp::kAppendCommit,         StoreOp::kWriteCheckpoint, StoreOp::kAppendAudit};
 
 }  // namespace
 
@@ -38,6 +38,8 @@ std::string_view StoreOpName(StoreOp op) {
       return "LoadCheckpoint";
     case StoreOp::kReadAudit:
       return "ReadAudit";
+    case StoreOp::kReadLeafHashes:
+      return "ReadLeafHashes";
     case StoreOp::kInsertProposal:
       return "InsertProposal";
     case StoreOp::kInsertApproval:
@@ -194,6 +196,12 @@ util::Result<std::optional<std::string>> FaultInjectingStore::ReadRecord(std::ui
 util::Result<std::optional<CommitMeta>> FaultInjectingStore::ReadCommitMeta(std::uint64_t version) {
   if (std::optional<Error> e = Enter(StoreOp::kReadCommitMeta)) return std::move(*e);
   return inner_->ReadCommitMeta(version);
+}
+
+util::Result<std::vector<LeafHash>> FaultInjectingStore::ReadLeafHashes(std::uint64_t first_version,
+                                                                        std::size_t count) {
+  if (std::optional<Error> e = Enter(StoreOp::kReadLeafHashes)) return std::move(*e);
+  return inner_->ReadLeafHashes(first_version, count);
 }
 
 util::Result<std::vector<ProposalRow>> FaultInjectingStore::LoadPendingProposals() {

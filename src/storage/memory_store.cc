@@ -26,6 +26,19 @@ util::Result<std::optional<CommitMeta>> MemoryStore::ReadCommitMeta(std::uint64_
                                               row.committed_at, row.leaf_hash, row.root});
 }
 
+util::Result<std::vector<LeafHash>> MemoryStore::ReadLeafHashes(std::uint64_t first_version,
+                                                                std::size_t count) {
+  std::lock_guard lock(mu_);
+  std::vector<LeafHash> out;
+  if (first_version == 0 || first_version > commits_.size()) return out;
+  const std::uint64_t available = commits_.size() - first_version + 1;
+  out.reserve(static_cast<std::size_t>(std::min<std::uint64_t>(count, available)));
+  for (std::uint64_t v = first_version; v <= commits_.size() && out.size() < count; ++v) {
+    out.push_back(commits_[v - 1].leaf_hash);
+  }
+  return out;
+}
+
 util::Result<std::vector<ProposalRow>> MemoryStore::LoadPendingProposals() {
   std::lock_guard lock(mu_);
   std::vector<ProposalRow> out;

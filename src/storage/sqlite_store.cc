@@ -247,6 +247,45 @@ util::Result<std::optional<CommitMeta>> SqliteStore::ReadCommitMeta(std::uint64_
   return std::optional<CommitMeta>(std::move(meta));
 }
 
+util::Result<std::vector<LeafHash>> SqliteStore::ReadLeafHashes(std::uint64_t first_version,
+                                                                std::size_t count) {
+  std::vector<LeafHash> out;
+  const std::uint64_t head = impl_->writer->head();
+  if (first_version == 0 || first_version > head || count == 0) return out;
+  const std::uint64_t last =
+      first_version + std::min<std::uint64_t>(count, head - first_version + 1) - 1;
+  const std::string what =
+      "ReadLeafHashes(" + std::to_string(first_version) + ".." + std::to_string(last) + ")";
+  REGISTRY_ASSIGN_OR_RETURN(ReaderPool::Lease conn, impl_->Read(what));
+  // One range scan of the commits table's primary key.
+  util::Result<Statement> stmt = conn->Prepare(
+      "SELECT version, leaf_hash FROM commits WHERE version BETWEEN ?1 AND ?2 ORDER BY version",
+      what);
+  if (!stmt.ok()) return ReadFailed(what, stmt.error());
+  stmt->Bind(1, static_cast<std::int64_t>(first_version)).Bind(2, static_cast<std::int64_t>(last));
+  out.reserve(static_cast<std::size_t>(last - first_version + 1));
+  for (;;) {
+    util::Result<bool> row = stmt->Step();
+    if (!row.ok()) return ReadFailed(what, row.error());
+    if (!*row) break;
+    std::string_view leaf = stmt->Blob(1);
+    if (static_cast<std::uint64_t>(stmt->Int(0)) != first_version + out.size() ||
+        leaf.size() != sizeof(LeafHash)) {
+      return Error(ErrorCode::kInternal, "sqlite store: " + what + ": store is corrupt: version " +
+                                             std::to_string(first_version + out.size()) +
+                                             " is missing or malformed");
+    }
+    LeafHash& h = out.emplace_back();
+    std::memcpy(h.data(), leaf.data(), h.size());
+  }
+  if (out.size() != last - first_version + 1) {
+    return Error(ErrorCode::kInternal, "sqlite store: " + what + ": the version " +
+                                           std::to_string(first_version + out.size()) +
+                                           " is missing");
+  }
+  return out;
+}
+
 util::Result<std::vector<ProposalRow>> SqliteStore::LoadPendingProposals() {
   constexpr std::string_view kWhat = "LoadPendingProposals";
   REGISTRY_ASSIGN_OR_RETURN(ReaderPool::Lease conn, impl_->Read(kWhat));

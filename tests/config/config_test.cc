@@ -681,5 +681,17 @@ TEST(Keys, TheDocumentedExampleLoads) {
   EXPECT_EQ(r->limits.max_body_bytes, 8 * 1024 * 1024);
 }
 
+TEST(ConfigValidation, LogKeyNeedsAnOrigin) {
+  EXPECT_THAT(TextError("[tlog]\nsigning_key_path = \"/etc/svc-registry/tlog.key\"\n"),
+              HasSubstr("tlog.origin: required when tlog.signing_key_path is set"));
+  EXPECT_THAT(TextError("", LoadOptions{.env = {{"SVCR_TLOG__SIGNING_KEY_PATH", "/k"}}}),
+              HasSubstr("tlog.signing_key_path from env SVCR_TLOG__SIGNING_KEY_PATH"));
+  auto r = LoadFromText(
+      "[tlog]\norigin = \"registry.example.com/log\"\nsigning_key_path = \"/k\"\n", "t.toml");
+  ASSERT_TRUE(r.ok()) << r.error().message();
+  EXPECT_EQ(r->tlog.signing_key_path, "/k");
+  EXPECT_TRUE(LoadFromText("[tlog]\norigin = \"o\"\n", "t.toml").ok());
+}
+
 }  // namespace
 }  // namespace registry::config

@@ -3,6 +3,7 @@
 
 #include <atomic>
 #include <functional>
+#include <limits>
 #include <memory>
 #include <thread>
 
@@ -169,6 +170,35 @@ TEST_P(StoreConformanceTest, ManyVersionsReadBackExactly) {
   }
   EXPECT_FALSE(store_->ReadRecord(301)->has_value());
   EXPECT_GT(store_->SizeBytes(), 0u);
+}
+
+TEST_P(StoreConformanceTest, ReadLeafHashesReturnsRangesInOrderAndStopsAtHead) {
+  EXPECT_TRUE(store_->ReadLeafHashes(1, 10)->empty());  // genesis
+  constexpr std::uint64_t kHead = 70;
+  for (std::uint64_t v = 1; v <= kHead; ++v) {
+    ASSERT_TRUE(store_->AppendCommit(CommitWithRecord(v, "r" + std::to_string(v))).ok()) << v;
+  }
+  auto expect_range = [&](std::uint64_t first, std::size_t count, std::size_t want) {
+    util::Result<std::vector<LeafHash>> got = store_->ReadLeafHashes(first, count);
+    ASSERT_TRUE(got.ok()) << got.error().message();
+    ASSERT_EQ(got->size(), want) << "first " << first << " count " << count;
+    for (std::size_t i = 0; i < want; ++i) {
+      EXPECT_EQ((*got)[i], CommitWithRecord(first + i, "").leaf_hash) << first + i;
+    }
+  };
+  expect_range(1, kHead, kHead);
+  expect_range(1, 1, 1);
+  expect_range(17, 5, 5);
+  expect_range(kHead, 1, 1);
+  expect_range(60, 100, 11);  // stops at HEAD
+  expect_range(kHead + 1, 3, 0);
+  expect_range(1000, 3, 0);
+  expect_range(0, 5, 0);  // there is no version 0
+  expect_range(5, 0, 0);
+  expect_range(2, std::numeric_limits<std::size_t>::max(), kHead - 1);
+  // A new commit is visible to the next read.
+  ASSERT_TRUE(store_->AppendCommit(CommitWithRecord(kHead + 1, "r")).ok());
+  expect_range(kHead, 10, 2);
 }
 
 TEST_P(StoreConformanceTest, LargeRecordsReadBackExactly) {

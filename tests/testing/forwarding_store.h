@@ -17,6 +17,10 @@ class ForwardingStore : public storage::Store {
   util::Result<std::optional<storage::CommitMeta>> ReadCommitMeta(std::uint64_t v) override {
     return inner_->ReadCommitMeta(v);
   }
+  util::Result<std::vector<storage::LeafHash>> ReadLeafHashes(std::uint64_t first,
+                                                              std::size_t count) override {
+    return inner_->ReadLeafHashes(first, count);
+  }
   util::Result<std::vector<storage::ProposalRow>> LoadPendingProposals() override {
     return inner_->LoadPendingProposals();
   }

@@ -23,10 +23,12 @@
 #include "registry/auth/verifier.h"
 #include "registry/bus/event_bus.h"
 #include "registry/core/audit_log.h"
+#include "registry/core/merkle_log.h"
 #include "registry/core/registry.h"
 #include "registry/http/message.h"
 #include "registry/metrics/metrics.h"
 #include "registry/storage/store.h"
+#include "registry/tlog/log_signer.h"
 #include "registry/util/clock.h"
 #include "registry/util/thread_pool.h"
 
@@ -61,6 +63,12 @@ struct Deps {
   util::ThreadPool* workers = nullptr;
   WriteGate* gate = nullptr;
   core::AuditLog* audit = nullptr;  // null: no audit trail (tests)
+  // The Merkle log the proof routes read (SPEC §5); it loads what it lacks from `store`.
+  // null: the proof routes answer 404.
+  core::MerkleLog* merkle_log = nullptr;
+  // The checkpoint signer (tlog.signing_key_path); null: GET /registry/checkpoint answers
+  // 404 NotFound.
+  const tlog::LogSigner* log_signer = nullptr;
 };
 
 struct ApiOptions {

@@ -53,6 +53,7 @@ enum class StoreOp : std::uint8_t {
   kLoadApprovals,
   kLoadCheckpoint,
   kReadAudit,
+  kReadLeafHashes,
   // Writes: each of these must be durable before it returns OK.
   kInsertProposal,
   kInsertApproval,
@@ -61,8 +62,8 @@ enum class StoreOp : std::uint8_t {
   kWriteCheckpoint,
   kAppendAudit,
 };
-inline constexpr std::size_t kStoreOpCount = 14;
-static_assert(static_cast<std::size_t>(StoreOp::kInsertProposal) == 8 &&
+inline constexpr std::size_t kStoreOpCount = 15;
+static_assert(static_cast<std::size_t>(StoreOp::kInsertProposal) == 9 &&
                   static_cast<std::size_t>(StoreOp::kAppendAudit) + 1 == kStoreOpCount,
               "StoreOps::Reads() and Writes() assume the reads come first");
 
@@ -78,7 +79,7 @@ class StoreOps {
   static constexpr StoreOps Of(StoreOp op) {
     return StoreOps(std::uint32_t{1} << static_cast<unsigned>(op));
   }
-  static constexpr StoreOps Reads() { return StoreOps((std::uint32_t{1} << 8) - 1); }
+  static constexpr StoreOps Reads() { return StoreOps((std::uint32_t{1} << 9) - 1); }
   static constexpr StoreOps Writes() {
     return StoreOps(((std::uint32_t{1} << kStoreOpCount) - 1) & ~Reads().bits_);
   }
@@ -167,6 +168,8 @@ class FaultInjectingStore final : public Store {
   util::Result<std::uint64_t> HeadVersion() override;
   util::Result<std::optional<std::string>> ReadRecord(std::uint64_t version) override;
   util::Result<std::optional<CommitMeta>> ReadCommitMeta(std::uint64_t version) override;
+  util::Result<std::vector<LeafHash>> ReadLeafHashes(std::uint64_t first_version,
+                                                     std::size_t count) override;
   util::Result<std::vector<ProposalRow>> LoadPendingProposals() override;
   util::Result<std::optional<ProposalRow>> GetProposal(std::string_view proposal_id) override;
   util::Result<std::vector<model::Approval>> LoadApprovals(std::string_view proposal_id) override;

@@ -23,6 +23,8 @@ class MemoryStore final : public Store {
   util::Result<std::uint64_t> HeadVersion() override;
   util::Result<std::optional<std::string>> ReadRecord(std::uint64_t version) override;
   util::Result<std::optional<CommitMeta>> ReadCommitMeta(std::uint64_t version) override;
+  util::Result<std::vector<LeafHash>> ReadLeafHashes(std::uint64_t first_version,
+                                                     std::size_t count) override;
   util::Result<std::vector<ProposalRow>> LoadPendingProposals() override;
   util::Result<std::optional<ProposalRow>> GetProposal(std::string_view proposal_id) override;
   util::Result<std::vector<model::Approval>> LoadApprovals(std::string_view proposal_id) override;

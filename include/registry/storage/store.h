@@ -87,6 +87,13 @@ class Store {
   // Canonical record bytes of `version`; nullopt when 0 or beyond HEAD.
   virtual util::Result<std::optional<std::string>> ReadRecord(std::uint64_t version) = 0;
   virtual util::Result<std::optional<CommitMeta>> ReadCommitMeta(std::uint64_t version) = 0;
+  // Leaf hashes of versions first_version … first_version + count - 1, in version order
+  // (the RFC 6962 leaves of indices first_version - 1 …). Stops early at HEAD, so the result
+  // holds fewer than `count` (none when first_version is 0 or beyond HEAD). Leaf hashes
+  // outlive pruned records (SPEC §4.3). Backends MUST answer from one range read, not one
+  // read per version: the Merkle log loads a whole history through this call.
+  virtual util::Result<std::vector<LeafHash>> ReadLeafHashes(std::uint64_t first_version,
+                                                             std::size_t count) = 0;
 
   // Proposals with status kPending, oldest first (recovery).
   virtual util::Result<std::vector<ProposalRow>> LoadPendingProposals() = 0;
