@@ -1,5 +1,7 @@
 // keygen and pubkey: create a signer key file, and print the governance signer entry
 // (SPEC §1.4) of a key, ready to paste into a governance object or a trust-roots file.
+// `keygen --log --name ORIGIN` instead creates the transparency log's note key (SPEC §5):
+// a Go-note-format private key file, and prints its verifier key string.
 #include <CLI/CLI.hpp>
 #include <cstring>
 #include <memory>
@@ -12,6 +14,7 @@
 #include "registry/json/canonical.h"
 #include "registry/model/constants.h"
 #include "registry/model/governance.h"
+#include "registry/tlog/note_key.h"
 
 namespace registry::ctl {
 
@@ -42,9 +45,25 @@ int CheckSignerId(const std::string& id) {
 struct KeygenOptions {
   std::string out;
   std::string id = kDefaultSignerId;
+  bool log = false;
+  std::string name;  // the log's origin, with --log
 };
 
+// keygen --log: the log's note key; prints the verifier key string.
+int RunLogKeygen(const KeygenOptions& opts) {
+  if (opts.name.empty()) return Fail("keygen --log needs --name (the log's origin)");
+  crypto::Init();
+  util::Result<tlog::GeneratedLogKey> key = tlog::GenerateLogKey(opts.name);
+  if (!key.ok()) return Fail(key.error());
+  util::Status written = tlog::WritePrivateKeyFile(opts.out, key->private_key);
+  ::explicit_bzero(key->private_key.data(), key->private_key.size());
+  if (!written.ok()) return Fail(written.error());
+  return Output(key->verifier_key + "\n");
+}
+
 int RunKeygen(const KeygenOptions& opts) {
+  if (opts.log) return RunLogKeygen(opts);
+  if (!opts.name.empty()) return Fail("--name is only for keygen --log");
   if (int rc = CheckSignerId(opts.id); rc != kExitOk) return rc;
   crypto::Init();
   crypto::Ed25519KeyPair keys = crypto::GenerateEd25519();
@@ -82,6 +101,11 @@ void AddKeyCommands(CLI::App& root, CommandList& commands) {
     sub->add_option("--out", opts->out, "Key file to create; an existing file is never replaced")
         ->required();
     sub->add_option("--id", opts->id, kSignerIdHelp)->capture_default_str();
+    sub->add_flag("--log", opts->log,
+                  "Create the transparency log's note key instead (Go note format) and print "
+                  "its verifier key");
+    sub->add_option("--name", opts->name,
+                    "With --log: the key name, which MUST be the log's origin (tlog.origin)");
     commands.push_back({sub, [opts] { return RunKeygen(*opts); }});
   }
   {

@@ -18,6 +18,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -726,6 +727,160 @@ TEST(RegistryctlNetworkTest, VerifyChecksTheWholeLogAndTheAuditTrail) {
       {"verify", "--url", registry.url(), "--trust-roots", other.path() + "/d/trust_roots.json"});
   EXPECT_EQ(bad.exit_code, kExitFailure) << Describe(bad);
   EXPECT_THAT(bad.err, HasSubstr("version 1"));
+  EXPECT_EQ(registry.Stop(), 0);
+}
+
+// `keygen --log --name ORIGIN --out FILE`: a Go-note private key in a new 0600 file, and its
+// verifier key on stdout; `verify --verifier-key` takes that string.
+std::string MakeLogKey(const std::string& origin, const std::string& out) {
+  ProcessResult r = Ctl({"keygen", "--log", "--name", origin, "--out", out});
+  EXPECT_EQ(r.exit_code, kExitOk) << Describe(r);
+  std::string key = r.out;
+  if (!key.empty() && key.back() == '\n') key.pop_back();
+  return key;
+}
+
+// svc-registry arguments that make it sign checkpoints with the key file under `origin`.
+std::vector<std::string> LogKeyArgs(const std::string& origin, const std::string& key_file) {
+  return {"--set", "tlog.signing_key_path=" + key_file, "--set", "tlog.origin=" + origin};
+}
+
+constexpr const char* kOrigin = "registry.test/log";
+
+TEST(RegistryctlNetworkTest, KeygenLogWritesANoteKeyAndPrintsItsVerifierKey) {
+  TempDir dir;
+  const std::string out = dir.path() + "/log.key";
+  ProcessResult r = Ctl({"keygen", "--log", "--name", kOrigin, "--out", out});
+  ASSERT_EQ(r.exit_code, kExitOk) << Describe(r);
+  EXPECT_THAT(r.out,
+              ::testing::MatchesRegex("registry\\.test/log\\+[0-9a-f]{8}\\+[A-Za-z0-9+/]{44}\n"));
+  const std::string key_id = r.out.substr(std::string(kOrigin).size() + 1, 8);
+  EXPECT_THAT(ReadFile(out),
+              StartsWith(std::string("PRIVATE+KEY+") + kOrigin + "+" + key_id + "+"));
+  EXPECT_EQ(ModeOf(out), 0600u);
+
+  // Never replaces a key; --name is required and must be a valid key name.
+  const std::string before = ReadFile(out);
+  ProcessResult again = Ctl({"keygen", "--log", "--name", kOrigin, "--out", out});
+  EXPECT_EQ(again.exit_code, kExitFailure) << Describe(again);
+  EXPECT_EQ(ReadFile(out), before);
+  ProcessResult unnamed = Ctl({"keygen", "--log", "--out", dir.path() + "/b.key"});
+  EXPECT_EQ(unnamed.exit_code, kExitFailure) << Describe(unnamed);
+  EXPECT_THAT(unnamed.err, HasSubstr("--name"));
+  ProcessResult plus = Ctl({"keygen", "--log", "--name", "a+b", "--out", dir.path() + "/c.key"});
+  EXPECT_EQ(plus.exit_code, kExitFailure) << Describe(plus);
+  EXPECT_FALSE(std::filesystem::exists(dir.path() + "/c.key"));
+}
+
+TEST(RegistryctlNetworkTest, VerifyChecksTheSignedCheckpointAndConsistency) {
+  TempDir keys;
+  const std::string key_file = keys.path() + "/log.key";
+  const std::string verifier = MakeLogKey(kOrigin, key_file);
+  ASSERT_FALSE(verifier.empty());
+  LocalRegistry registry(LogKeyArgs(kOrigin, key_file));
+  ASSERT_TRUE(registry.running());
+  const json::Value v1 = registry.CommitPayload(Str(registry.report(), "example_payload"));
+  const json::Value v2 =
+      registry.CommitPayload(registry.WriteNextPayload(2, Str(v1, "payload_b3")));
+  ASSERT_EQ(Int(v2, "version"), 2);
+  const std::string roots = registry.data() + "/trust_roots.json";
+  const std::vector<std::string> base = {"verify", "--url", registry.url(), "--trust-roots", roots};
+  auto verify = [&](std::vector<std::string> extra) {
+    std::vector<std::string> args = base;
+    args.insert(args.end(), extra.begin(), extra.end());
+    return Ctl(args);
+  };
+
+  const std::string cp2 = keys.path() + "/cp2";
+  ProcessResult ok = verify({"--verifier-key", verifier, "--save-checkpoint", cp2});
+  ASSERT_EQ(ok.exit_code, kExitOk) << Describe(ok);
+  EXPECT_THAT(ok.err, HasSubstr("2 versions verified"));
+  EXPECT_THAT(ok.err, HasSubstr("checkpoint: size 2 signed by registry.test/log"));
+  EXPECT_THAT(ok.err, HasSubstr("2 inclusion proofs verified"));
+  EXPECT_EQ(Int(ParseOrDie(ok.out), "version"), 2);
+  const std::string note2 = ReadFile(cp2);
+  ASSERT_THAT(note2, StartsWith(std::string(kOrigin) + "\n2\n"));
+
+  // One more version; consistency from the saved size-2 checkpoint to size 3, key from @FILE.
+  registry.CommitPayload(registry.WriteNextPayload(3, Str(v2, "payload_b3")));
+  const std::string verifier_file = keys.path() + "/log.pub";
+  WriteFile(verifier_file, verifier + "\n");
+  const std::string cp3 = keys.path() + "/cp3";
+  ProcessResult consistent = verify({"--verifier-key", "@" + verifier_file, "--previous-checkpoint",
+                                     cp2, "--save-checkpoint", cp3});
+  ASSERT_EQ(consistent.exit_code, kExitOk) << Describe(consistent);
+  EXPECT_THAT(consistent.err, HasSubstr("checkpoint: size 3"));
+  EXPECT_THAT(consistent.err, HasSubstr("consistency from 2 to 3 verified"));
+  EXPECT_THAT(ReadFile(cp3), StartsWith(std::string(kOrigin) + "\n3\n"));
+  ProcessResult same = verify({"--verifier-key", verifier, "--previous-checkpoint", cp3});
+  EXPECT_EQ(same.exit_code, kExitOk) << Describe(same);
+  EXPECT_THAT(same.err, HasSubstr("consistency from 3 to 3 verified"));
+
+  // A saved note whose size was changed keeps a signature that no longer verifies.
+  std::string tampered = note2;
+  tampered.replace(std::string(kOrigin).size() + 1, 1, "1");
+  const std::string tampered_file = keys.path() + "/tampered";
+  WriteFile(tampered_file, tampered);
+  ProcessResult bad_sig =
+      verify({"--verifier-key", verifier, "--previous-checkpoint", tampered_file});
+  EXPECT_EQ(bad_sig.exit_code, kExitFailure) << Describe(bad_sig);
+  EXPECT_THAT(bad_sig.err, HasSubstr("previous checkpoint " + tampered_file +
+                                     ": signature does not verify with the given key"));
+
+  // Another log key (same name) does not open this log's checkpoint.
+  const std::string other = MakeLogKey(kOrigin, keys.path() + "/other.key");
+  ProcessResult wrong_key = verify({"--verifier-key", other});
+  EXPECT_EQ(wrong_key.exit_code, kExitFailure) << Describe(wrong_key);
+  EXPECT_THAT(wrong_key.err, HasSubstr("checkpoint: signature does not verify with the given key"));
+  ProcessResult garbage = verify({"--verifier-key", "not-a-key"});
+  EXPECT_EQ(garbage.exit_code, kExitFailure) << Describe(garbage);
+  EXPECT_THAT(garbage.err, HasSubstr("--verifier-key"));
+
+  // A fork: another registry signing with the SAME log key but holding a different version 1.
+  // Its checkpoint is validly signed, yet no consistency proof links it to this log.
+  LocalRegistry fork(LogKeyArgs(kOrigin, key_file));
+  ASSERT_TRUE(fork.running());
+  fork.CommitPayload(Str(fork.report(), "example_payload"));
+  const std::string forked = keys.path() + "/forked";
+  ProcessResult fork_ok =
+      Ctl({"verify", "--url", fork.url(), "--trust-roots", fork.data() + "/trust_roots.json",
+           "--verifier-key", verifier, "--save-checkpoint", forked});
+  ASSERT_EQ(fork_ok.exit_code, kExitOk) << Describe(fork_ok);
+  ProcessResult split = verify({"--verifier-key", verifier, "--previous-checkpoint", forked});
+  EXPECT_EQ(split.exit_code, kExitFailure) << Describe(split);
+  EXPECT_THAT(split.err, HasSubstr("consistency from 1 to 3 does not verify"));
+
+  // A mirror serving this log's records and HEAD, but the fork's (validly signed) checkpoint,
+  // or this log's checkpoint with audit paths that lead elsewhere.
+  std::map<std::string, std::string> routes;
+  routes["/registry/head"] = json::Canonicalize(ParseOrDie(registry.Run({"head"}).out));
+  for (int v = 1; v <= 3; ++v) {
+    ProcessResult record = registry.Run({"get", std::to_string(v)});
+    ASSERT_EQ(record.exit_code, kExitOk) << Describe(record);
+    routes["/registry/" + std::to_string(v)] = record.out;
+  }
+  routes["/registry/proof/inclusion"] = R"({"hashes":[]})";
+  auto mirror_verify = [&](const std::string& checkpoint) {
+    routes["/registry/checkpoint"] = checkpoint;
+    http::testing::FnHandler handler([&routes](http::Request r, http::Responder respond) {
+      auto it = routes.find(r.path);
+      respond(it == routes.end() ? http::Response::Text(404, "text/plain", "no")
+                                 : http::Response::Text(200, "application/json", it->second));
+    });
+    std::unique_ptr<http::HttpServer> server =
+        http::testing::StartServer(&handler, http::testing::TestLimits(), nullptr);
+    EXPECT_NE(server, nullptr);
+    if (server == nullptr) return ProcessResult{};
+    return Ctl({"verify", "--url", "http://127.0.0.1:" + std::to_string(server->api_port()),
+                "--trust-roots", roots, "--verifier-key", verifier});
+  };
+  ProcessResult wrong_root = mirror_verify(ReadFile(forked));
+  EXPECT_EQ(wrong_root.exit_code, kExitFailure) << Describe(wrong_root);
+  EXPECT_THAT(wrong_root.err, HasSubstr("checkpoint: root at size 1 does not match the log"));
+  ProcessResult bad_path = mirror_verify(ReadFile(cp3));
+  EXPECT_EQ(bad_path.exit_code, kExitFailure) << Describe(bad_path);
+  EXPECT_THAT(bad_path.err, HasSubstr("inclusion of version 1 does not verify"));
+  EXPECT_EQ(fork.Stop(), 0);
   EXPECT_EQ(registry.Stop(), 0);
 }
 
