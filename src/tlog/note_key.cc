@@ -14,6 +14,7 @@
 #include "registry/crypto/base64.h"
 #include "registry/crypto/sha256.h"
 #include "registry/util/check.h"
+#include "registry/util/private_file.h"
 #include "utf8.h"
 
 namespace registry::tlog {
@@ -83,36 +84,6 @@ std::string EncodeKeyBytes(std::span<const std::uint8_t, 32> key) {
   explicit_bzero(raw.data(), raw.size());
   return out;
 }
-
-std::string OctalMode(mode_t mode) {
-  char buf[8];
-  std::snprintf(buf, sizeof buf, "%04o", static_cast<unsigned>(mode & 07777));
-  return buf;
-}
-
-Error FileError(const std::string& path, std::string_view what, int errnum) {
-  return Error(ErrorCode::kInternal, "log key file " + path + ": " + std::string(what) + ": " +
-                                         std::string(strerror(errnum)));
-}
-
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  int get() const { return fd_; }
-  int Close() {
-    const int rc = ::close(fd_);
-    fd_ = -1;
-    return rc;
-  }
-
- private:
-  int fd_;
-};
 
 }  // namespace
 
@@ -210,38 +181,18 @@ util::Result<NoteVerifierKey> ParseVerifierKey(std::string_view text) {
 }
 
 util::Result<NoteSigningKey> LoadPrivateKeyFile(const std::string& path) {
-  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK));
-  if (fd.get() < 0) return FileError(path, "cannot open", errno);
-  struct stat st {};
-  if (::fstat(fd.get(), &st) != 0) return FileError(path, "cannot stat", errno);
-  if (!S_ISREG(st.st_mode)) {
-    return Error(ErrorCode::kInternal, "log key file " + path + ": not a regular file");
-  }
-  if ((st.st_mode & 077) != 0) {
-    return Error(ErrorCode::kInternal, "log key file " + path + ": has mode " +
-                                           OctalMode(st.st_mode) +
-                                           "; it must not be accessible by group or others "
-                                           "(chmod 600 " +
-                                           path + ")");
-  }
-  std::array<char, kMaxKeyFileBytes + 1> buf;
-  std::size_t len = 0;
-  for (;;) {
-    ssize_t n = ::read(fd.get(), buf.data() + len, buf.size() - len);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return FileError(path, "cannot read", errno);
-    if (n == 0 || (len += static_cast<std::size_t>(n)) == buf.size()) break;
-  }
-  std::string_view text(buf.data(), len);
+  REGISTRY_ASSIGN_OR_RETURN(std::string bytes,
+                            util::ReadPrivateFile(path, kMaxKeyFileBytes, "log key file"));
+  std::string_view text(bytes);
   util::Result<NoteSigningKey> key = Malformed("");
-  if (len > kMaxKeyFileBytes) {
+  if (bytes.size() > kMaxKeyFileBytes) {
     key = Malformed("longer than one key");
   } else {
     if (!text.empty() && text.back() == '\n') text.remove_suffix(1);
     if (!text.empty() && text.back() == '\r') text.remove_suffix(1);
     key = ParsePrivateKey(text);
   }
-  explicit_bzero(buf.data(), buf.size());
+  explicit_bzero(bytes.data(), bytes.size());
   if (!key.ok()) {
     return Malformed("log key file " + path + ": " + key.error().message());
   }
@@ -249,29 +200,11 @@ util::Result<NoteSigningKey> LoadPrivateKeyFile(const std::string& path) {
 }
 
 util::Status WritePrivateKeyFile(const std::string& path, std::string_view private_key) {
-  Fd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600));
-  if (fd.get() < 0) return FileError(path, "cannot create", errno);
   std::string line(private_key);
   line += '\n';
-  std::size_t off = 0;
-  int error = 0;
-  while (off < line.size()) {
-    ssize_t n = ::write(fd.get(), line.data() + off, line.size() - off);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      error = n < 0 ? errno : EIO;
-      break;
-    }
-    off += static_cast<std::size_t>(n);
-  }
+  util::Status written = util::WritePrivateFile(path, line, "log key file");
   explicit_bzero(line.data(), line.size());
-  if (error == 0 && ::fsync(fd.get()) != 0) error = errno;
-  if (fd.Close() != 0 && error == 0) error = errno;
-  if (error != 0) {
-    ::unlink(path.c_str());
-    return FileError(path, "cannot write", error);
-  }
-  return util::Status::Ok();
+  return written;
 }
 
 }  // namespace registry::tlog
