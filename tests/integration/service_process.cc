@@ -156,7 +156,9 @@ std::unique_ptr<ServiceProcess> ServiceProcess::Start(const std::string& binary,
       [](const std::string& l) { return l.find("\"event\":\"listening\"") != std::string::npos; },
       timeout);
   if (!line.has_value()) {
-    int code = p->WaitForExit(std::chrono::milliseconds(0));
+    // Usually the child exited (its stdout reached EOF): give it a moment to be reaped, so
+    // that its exit code and the whole of its stderr are in the message.
+    int code = p->WaitForExit(std::chrono::seconds(5));
     if (code < 0) p->Kill();
     *error = "svc-registry did not report \"listening\" within " + std::to_string(timeout.count()) +
              " ms (exit code " + std::to_string(code) + ")\n" + p->Tail();
@@ -282,6 +284,7 @@ void ServiceProcess::Kill() {
   } while (r < 0 && errno == EINTR);
   reaped_ = true;
   exit_code_ = r == pid_ ? DecodeWaitStatus(status) : -1;
+  JoinReaders();  // the pipes reach EOF once the child is gone
 }
 
 std::vector<std::string> ServiceProcess::Lines() const {
