@@ -317,11 +317,13 @@ util::Status Registry::CheckOpenLocked(PendingMap::iterator it) {
     return e;
   }
   if (clock_->NowMillis() >= p.expires_at) {
+    // The message is built before the erase: `p` lives in the erased node.
+    Error expired(ErrorCode::kProposalExpired,
+                  "proposal expired at " + util::FormatRfc3339Seconds(p.expires_at));
     util::Status s = store_->SetProposalStatus(it->first, ProposalStatus::kExpired);
     if (!s.ok()) return StoreError(s.error());
     ErasePendingLocked(it);
-    return Error(ErrorCode::kProposalExpired,
-                 "proposal expired at " + util::FormatRfc3339Seconds(p.expires_at));
+    return expired;
   }
   return util::Status::Ok();
 }

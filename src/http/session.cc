@@ -717,6 +717,10 @@ void Session::Resolve(std::uint64_t seq, Response response) {
   REGISTRY_CHECK(slot.state == Slot::State::kWaiting, "http: response for an unknown request");
   slot.response = std::move(response);
   slot.state = Slot::State::kReady;
+  // In flight means admitted and not yet answered: the slot is freed here, not when the
+  // write completes, so a client sending its next request as soon as it reads this answer
+  // is never refused for the request it has already received.
+  Release(slot);
   if (!in_handler_) TryWrite();
 }
 
