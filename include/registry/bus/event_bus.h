@@ -43,7 +43,8 @@ std::string FormatResetFrame(const model::Head& head);
 class EventBus : public core::CommitListener {
  public:
   struct Options {
-    std::size_t window = 1024;  // recent frames kept for resume
+    // Recent frames kept for resume: as many as the Registry recovers at start-up.
+    std::size_t window = core::Registry::kRecentEvents;
     std::size_t max_subscribers = 10000;
   };
 

@@ -181,8 +181,9 @@ class Registry {
   // to the HEAD seen at the start verified; a failure takes the write plane down.
   util::Result<bool> VerifyHistorySlice(std::size_t max_versions);
 
-  // How many recent events RecentEvents() can return at most.
-  static constexpr std::size_t kRecentEvents = 4096;
+  // How many recent events RecentEvents() can return at most (and Open reads back): the
+  // stream's resume window.
+  static constexpr std::size_t kRecentEvents = 1024;
 
  private:
   struct Pending {
