@@ -302,8 +302,24 @@ int Run(const config::Config& config) {
             {"storage", config::Name(config.storage.kind)},
             {"head", registry->Head()->head.version}});
 
+  core::RetentionPolicy retention;
+  switch (config.retention.policy) {
+    case config::RetentionPolicy::kNone:
+      retention.kind = core::RetentionPolicy::Kind::kNone;
+      break;
+    case config::RetentionPolicy::kByCount:
+      retention.kind = core::RetentionPolicy::Kind::kByCount;
+      break;
+    case config::RetentionPolicy::kByAge:
+      retention.kind = core::RetentionPolicy::Kind::kByAge;
+      break;
+  }
+  retention.keep_min = static_cast<std::uint64_t>(config.retention.keep_min);
+  retention.keep_versions = static_cast<std::uint64_t>(config.retention.keep_versions);
+  retention.max_age = config.retention.max_age;
+
   // Housekeeping once a second: expire proposals past their TTL, write the storage
-  // checkpoint when due, probe a faulty store until it recovers.
+  // checkpoint when due (then apply retention), probe a faulty store until it recovers.
   std::mutex housekeeping_mu;
   std::condition_variable housekeeping_cv;
   bool stopping = false;
@@ -332,6 +348,26 @@ int Run(const config::Config& config) {
         util::Result<bool> wrote = registry->WriteCheckpoint();
         if (wrote.ok()) {
           if (*wrote) last_checkpoint = now;
+          // Retention follows checkpoints: only versions a checkpoint covers are pruned.
+          const std::uint64_t before = registry->pruned_through();
+          util::Result<std::uint64_t> pruned = registry->ApplyRetention(retention);
+          if (!pruned.ok()) {
+            gate.SetStorageFault(true);
+            log.Error("storage_fault", {{"reason", pruned.error().message()}});
+          } else if (*pruned > before) {
+            core::AuditEvent event;
+            event.action = "prune";
+            event.accepted = true;
+            if (util::Result<std::optional<storage::CommitMeta>> meta =
+                    store->ReadCommitMeta(*pruned);
+                meta.ok() && meta->has_value()) {
+              event.payload_b3 = (*meta)->payload_b3;
+            }
+            (void)(*audit)->Record(event);  // a failure is the audit log's to report
+            log.Info("retention_pruned", {{"policy", config::Name(config.retention.policy)},
+                                          {"through", *pruned},
+                                          {"head", registry->Head()->head.version}});
+          }
         } else {
           gate.SetStorageFault(true);
           log.Error("storage_fault", {{"reason", wrote.error().message()}});

@@ -264,6 +264,18 @@ void ApiService::Impl::GetHead(Call& call) {
   Finish(call, std::move(r));
 }
 
+namespace {
+
+// 410 for a version retention pruned: its leaf hash stays, so proofs still cover it.
+Error PrunedError(std::uint64_t version, std::uint64_t pruned_through) {
+  return Error(ErrorCode::kPruned,
+               "version " + std::to_string(version) + " was pruned by retention (versions 1.." +
+                   std::to_string(pruned_through) +
+                   " are no longer served; their leaf hashes and proofs remain)");
+}
+
+}  // namespace
+
 void ApiService::Impl::GetRecord(Call& call) {
   std::optional<std::uint64_t> version = internal::ParseVersion(call.match.param);
   const std::uint64_t head_version = head.load(std::memory_order_acquire)->version;
@@ -272,9 +284,15 @@ void ApiService::Impl::GetRecord(Call& call) {
                 Error(ErrorCode::kNotFound, "no version " + std::string(call.match.param) +
                                                 " (HEAD is " + std::to_string(head_version) + ")"));
   }
+  if (const std::uint64_t pruned = deps.registry->pruned_through(); *version <= pruned) {
+    return Fail(call, PrunedError(*version, pruned));
+  }
   std::shared_ptr<internal::CachedRecord> rec = records.Get(*version);
   if (rec == nullptr) {
     util::Result<std::optional<std::string>> bytes = deps.store->ReadRecord(*version);
+    if (!bytes.ok() && bytes.error().code() == ErrorCode::kPruned) {
+      return Fail(call, PrunedError(*version, deps.registry->pruned_through()));
+    }
     if (!bytes.ok()) return Fail(call, Error(ErrorCode::kInternal, bytes.error().message()));
     if (!bytes->has_value()) {
       return Fail(call, Error(ErrorCode::kNotFound, "no version " + std::to_string(*version)));

@@ -50,16 +50,38 @@ util::Result<std::unique_ptr<Registry>> Registry::Open(storage::Store* store,
   if (!head_version.ok()) return StoreError(head_version.error());
   r->stored_head_ = *head_version;
 
-  // Resume from the storage checkpoint when it matches the log; otherwise from genesis.
+  // Retention: the records before the prune anchor are gone, so the log can only be
+  // verified from the anchor on (it is validated like a checkpoint).
+  util::Result<std::optional<storage::CheckpointRow>> anchor = store->LoadPruneAnchor();
+  if (!anchor.ok()) return StoreError(anchor.error());
+  const std::uint64_t pruned = anchor->has_value() ? (*anchor)->version : 0;
+  r->pruned_through_.store(pruned, std::memory_order_release);
+  {
+    std::lock_guard lock(r->prune_mu_);
+    r->prune_anchor_ = *anchor;
+  }
+
+  // Resume from the storage checkpoint when it matches the log; otherwise from the prune
+  // anchor, or from genesis.
   std::unique_ptr<ChainVerifier> verifier;
   util::Result<std::optional<storage::CheckpointRow>> checkpoint = store->LoadCheckpoint();
   if (!checkpoint.ok()) return StoreError(checkpoint.error());
-  if (checkpoint->has_value() && (*checkpoint)->version > 0) {
+  if (checkpoint->has_value() && (*checkpoint)->version > 0 && (*checkpoint)->version >= pruned) {
     util::Result<ChainVerifier::State> state = r->StateFromCheckpoint(**checkpoint);
     if (!state.ok()) {
       r->FailVerification(state.error().message());
     } else {
       r->checkpoint_version_ = (*checkpoint)->version;
+      r->governance_history_[state->version] = state->governance;
+      verifier =
+          std::make_unique<ChainVerifier>(std::move(state).value(), r->options_.payload_limits);
+    }
+  }
+  if (verifier == nullptr && pruned > 0 && r->Healthy()) {
+    util::Result<ChainVerifier::State> state = r->StateFromCheckpoint(**anchor);
+    if (!state.ok()) {
+      r->FailVerification("prune anchor: " + state.error().message());
+    } else {
       r->governance_history_[state->version] = state->governance;
       verifier =
           std::make_unique<ChainVerifier>(std::move(state).value(), r->options_.payload_limits);
@@ -246,9 +268,26 @@ util::Result<bool> Registry::WriteCheckpoint(bool force) {
 util::Result<bool> Registry::VerifyHistorySlice(std::size_t max_versions) {
   if (!Healthy()) return Error(ErrorCode::kInternal, *verification_failure());
   if (history_verifier_ == nullptr) {
-    history_verifier_ = std::make_unique<ChainVerifier>(*trust_roots_, options_.payload_limits);
     history_governance_.clear();
     history_governance_[0] = trust_roots_;
+    std::optional<storage::CheckpointRow> anchor;
+    {
+      std::lock_guard lock(prune_mu_);
+      anchor = prune_anchor_;
+    }
+    if (anchor.has_value()) {
+      // What came before the anchor is pruned: the history starts there.
+      util::Result<ChainVerifier::State> state = StateFromCheckpoint(*anchor);
+      if (!state.ok()) {
+        FailVerification("prune anchor: " + state.error().message());
+        return Error(ErrorCode::kInternal, *verification_failure());
+      }
+      history_governance_[state->version] = state->governance;
+      history_verifier_ =
+          std::make_unique<ChainVerifier>(std::move(state).value(), options_.payload_limits);
+    } else {
+      history_verifier_ = std::make_unique<ChainVerifier>(*trust_roots_, options_.payload_limits);
+    }
   }
   const std::uint64_t target = Head()->head.version;
   for (std::size_t i = 0; i < max_versions && history_verifier_->version() < target; ++i) {
@@ -268,7 +307,89 @@ util::Result<bool> Registry::VerifyHistorySlice(std::size_t max_versions) {
   std::unique_lock state(state_mu_);
   for (auto& [v, g] : history_governance_) governance_history_[v] = g;
   history_verifier_.reset();
+  history_verified_.store(true, std::memory_order_release);
   return true;
+}
+
+util::Result<std::uint64_t> Registry::ApplyRetention(const RetentionPolicy& policy) {
+  std::lock_guard prune_lock(prune_mu_);
+  const std::uint64_t pruned = pruned_through();
+  if (policy.kind == RetentionPolicy::Kind::kNone || !Healthy() || !history_verified()) {
+    return pruned;
+  }
+  const std::uint64_t head = Head()->head.version;
+  std::uint64_t covered = 0;  // the last storage checkpoint
+  {
+    std::lock_guard lock(mu_);
+    covered = checkpoint_version_;
+  }
+  const std::uint64_t keep = std::max<std::uint64_t>(
+      policy.keep_min, policy.kind == RetentionPolicy::Kind::kByCount ? policy.keep_versions : 0);
+  if (head <= keep) return pruned;
+  const std::uint64_t limit = std::min(covered, head - keep);
+  if (limit <= pruned) return pruned;
+
+  std::uint64_t target = limit;
+  if (policy.kind == RetentionPolicy::Kind::kByAge) {
+    const util::UnixMillis cutoff = clock_->NowMillis() - policy.max_age.count();
+    target = pruned;
+    for (std::uint64_t v = pruned + 1; v <= limit; ++v) {
+      util::Result<std::optional<storage::CommitMeta>> meta = store_->ReadCommitMeta(v);
+      if (!meta.ok()) return StoreError(meta.error());
+      if (!meta->has_value()) break;
+      std::optional<util::UnixMillis> at = util::ParseRfc3339((*meta)->committed_at);
+      if (!at.has_value() || *at > cutoff) break;
+      target = v;
+    }
+    if (target == pruned) return pruned;
+  }
+
+  // The anchor: a checkpoint at exactly `target`. Its Merkle frontier grows from the last
+  // anchor's with the stored leaf hashes; every version up to it has been verified.
+  storage::CheckpointRow row;
+  MerkleFrontier frontier;
+  if (prune_anchor_.has_value()) {
+    std::optional<MerkleFrontier> restored = MerkleFrontier::Restore(
+        prune_anchor_->version,
+        std::vector<Hash>(prune_anchor_->frontier.begin(), prune_anchor_->frontier.end()));
+    if (!restored.has_value()) {
+      return Error(ErrorCode::kInternal,
+                   "retention: the stored prune anchor's frontier is invalid");
+    }
+    frontier = std::move(*restored);
+  }
+  constexpr std::size_t kChunk = 1 << 16;
+  while (frontier.size() < target) {
+    const std::uint64_t first = frontier.size() + 1;
+    util::Result<std::vector<storage::LeafHash>> leaves = store_->ReadLeafHashes(
+        first, static_cast<std::size_t>(std::min<std::uint64_t>(kChunk, target - first + 1)));
+    if (!leaves.ok()) return StoreError(leaves.error());
+    if (leaves->empty()) {
+      return Error(ErrorCode::kInternal,
+                   "retention: leaf hash of version " + std::to_string(first) + " is missing");
+    }
+    for (const storage::LeafHash& leaf : *leaves) frontier.AppendLeafHash(leaf);
+  }
+  util::Result<std::optional<storage::CommitMeta>> meta = store_->ReadCommitMeta(target);
+  if (!meta.ok()) return StoreError(meta.error());
+  if (!meta->has_value() || frontier.Root() != (*meta)->root) {
+    return Error(ErrorCode::kInternal, "retention: the Merkle root at version " +
+                                           std::to_string(target) +
+                                           " does not match the stored leaf hashes");
+  }
+  row.version = target;
+  row.payload_b3 = (*meta)->payload_b3;
+  row.committed_at = (*meta)->committed_at;
+  {
+    std::shared_lock state(state_mu_);
+    row.governance = json::Canonicalize(model::EncodeGovernance(*GovernanceFor(target + 1)));
+  }
+  row.frontier.assign(frontier.subtrees().begin(), frontier.subtrees().end());
+  row.written_at = clock_->NowMillis();
+  if (util::Status s = store_->PruneThrough(row); !s.ok()) return StoreError(s.error());
+  prune_anchor_ = std::move(row);
+  pruned_through_.store(target, std::memory_order_release);
+  return target;
 }
 
 void Registry::SetCommitListener(CommitListener* listener) {

@@ -12,11 +12,12 @@ namespace {
 constexpr std::size_t Index(StoreOp op) { return static_cast<std::size_t>(op); }
 
 constexpr StoreOp kAllOps[kStoreOpCount] = {
-    StoreOp::kHeadVersion,          StoreOp::kReadRecord,      StoreOp::kReadCommitMeta,
-    StoreOp::kLoadPendingProposals, StoreOp::kGetProposal,     StoreOp::kLoadApprovals,
-    StoreOp::kLoadCheckpoint,       StoreOp::kReadAudit,       StoreOp::kReadLeafHashes,
-    StoreOp::kInsertProposal,       StoreOp::kInsertApproval,  StoreOp::kSetProposalStatus,
-    StoreOp::kAppendCommit,         StoreOp::kWriteCheckpoint, StoreOp::kAppendAudit};
+    StoreOp::kHeadVersion,          StoreOp::kReadRecord,     StoreOp::kReadCommitMeta,
+    StoreOp::kLoadPendingProposals, StoreOp::kGetProposal,    StoreOp::kLoadApprovals,
+    StoreOp::kLoadCheckpoint,       StoreOp::kReadAudit,      StoreOp::kReadLeafHashes,
+    StoreOp::kLoadPruneAnchor,      StoreOp::kInsertProposal, StoreOp::kInsertApproval,
+    StoreOp::kSetProposalStatus,    StoreOp::kAppendCommit,   StoreOp::kWriteCheckpoint,
+    StoreOp::kAppendAudit,          StoreOp::kPruneThrough};
 
 }  // namespace
 
@@ -40,6 +41,10 @@ std::string_view StoreOpName(StoreOp op) {
       return "ReadAudit";
     case StoreOp::kReadLeafHashes:
       return "ReadLeafHashes";
+    case StoreOp::kLoadPruneAnchor:
+      return "LoadPruneAnchor";
+    case StoreOp::kPruneThrough:
+      return "PruneThrough";
     case StoreOp::kInsertProposal:
       return "InsertProposal";
     case StoreOp::kInsertApproval:
@@ -251,6 +256,16 @@ util::Status FaultInjectingStore::WriteCheckpoint(const CheckpointRow& row) {
 util::Result<std::optional<CheckpointRow>> FaultInjectingStore::LoadCheckpoint() {
   if (std::optional<Error> e = Enter(StoreOp::kLoadCheckpoint)) return std::move(*e);
   return inner_->LoadCheckpoint();
+}
+
+util::Status FaultInjectingStore::PruneThrough(const CheckpointRow& anchor) {
+  if (std::optional<Error> e = Enter(StoreOp::kPruneThrough)) return std::move(*e);
+  return inner_->PruneThrough(anchor);
+}
+
+util::Result<std::optional<CheckpointRow>> FaultInjectingStore::LoadPruneAnchor() {
+  if (std::optional<Error> e = Enter(StoreOp::kLoadPruneAnchor)) return std::move(*e);
+  return inner_->LoadPruneAnchor();
 }
 
 util::Status FaultInjectingStore::AppendAudit(const std::vector<AuditRow>& rows) {

@@ -15,6 +15,11 @@ util::Result<std::uint64_t> MemoryStore::HeadVersion() {
 util::Result<std::optional<std::string>> MemoryStore::ReadRecord(std::uint64_t version) {
   std::lock_guard lock(mu_);
   if (version == 0 || version > commits_.size()) return std::optional<std::string>();
+  if (prune_anchor_.has_value() && version <= prune_anchor_->version) {
+    return Error(ErrorCode::kPruned, "version " + std::to_string(version) +
+                                         " was pruned by retention (versions 1.." +
+                                         std::to_string(prune_anchor_->version) + ")");
+  }
   return std::optional<std::string>(commits_[version - 1].record);
 }
 
@@ -123,6 +128,29 @@ util::Status MemoryStore::WriteCheckpoint(const CheckpointRow& row) {
 util::Result<std::optional<CheckpointRow>> MemoryStore::LoadCheckpoint() {
   std::lock_guard lock(mu_);
   return checkpoint_;
+}
+
+util::Status MemoryStore::PruneThrough(const CheckpointRow& anchor) {
+  std::lock_guard lock(mu_);
+  const std::uint64_t from = prune_anchor_.has_value() ? prune_anchor_->version : 0;
+  if (anchor.version == 0 || anchor.version >= commits_.size() || anchor.version < from) {
+    return Error(ErrorCode::kMalformed, "store: cannot prune through version " +
+                                            std::to_string(anchor.version) + " (HEAD " +
+                                            std::to_string(commits_.size()) + ", pruned through " +
+                                            std::to_string(from) + ")");
+  }
+  for (std::uint64_t v = from + 1; v <= anchor.version; ++v) {
+    std::string& record = commits_[v - 1].record;
+    bytes_ -= std::min<std::uint64_t>(bytes_, record.size());
+    std::string().swap(record);
+  }
+  prune_anchor_ = anchor;
+  return util::Status::Ok();
+}
+
+util::Result<std::optional<CheckpointRow>> MemoryStore::LoadPruneAnchor() {
+  std::lock_guard lock(mu_);
+  return prune_anchor_;
 }
 
 util::Status MemoryStore::AppendAudit(const std::vector<AuditRow>& rows) {

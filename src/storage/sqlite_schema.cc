@@ -94,6 +94,20 @@ CREATE TABLE audit(
   entry BLOB NOT NULL  -- canonical JSON
 );
 )sql"},
+      {2, R"sql(
+-- Retention (SPEC 4.3): at most one row, replaced in place. The records of versions
+-- <= version are pruned (never served again); this checkpoint at exactly that version is
+-- where start-up and the background verification resume.
+CREATE TABLE prune_anchor(
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  version INTEGER NOT NULL,
+  payload_b3 TEXT NOT NULL,
+  committed_at TEXT NOT NULL,
+  governance BLOB NOT NULL,
+  frontier BLOB NOT NULL,
+  written_at INTEGER NOT NULL
+);
+)sql"},
   };
   return kMigrations;
 }

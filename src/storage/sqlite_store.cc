@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstdint>
 #include <cstdio>
@@ -135,12 +136,44 @@ struct SqliteStore::Impl {
   std::unique_ptr<internal::ReadCache> cache;
   std::unique_ptr<ReaderPool> readers;
   std::unique_ptr<internal::Writer> writer;
+  // Records of versions <= this are pruned (PruneThrough); raised after the anchor is durable.
+  std::atomic<std::uint64_t> pruned_through{0};
 
   ~Impl() {
     // Readers first: the writer's connection is the last one, and closing it checkpoints
     // the WAL into the database file.
     readers.reset();
     writer.reset();
+  }
+
+  // The one row of `table` ("checkpoint" or "prune_anchor"), or nullopt.
+  util::Result<std::optional<CheckpointRow>> LoadCheckpointRow(std::string_view table) {
+    const std::string what = "Load " + std::string(table);
+    const std::string sql =
+        "SELECT version, payload_b3, committed_at, governance, frontier, written_at FROM " +
+        std::string(table) + " WHERE id = 1";
+    REGISTRY_ASSIGN_OR_RETURN(ReaderPool::Lease conn, Read(what));
+    util::Result<Statement> stmt = conn->Prepare(sql.c_str(), what);
+    if (!stmt.ok()) return ReadFailed(what, stmt.error());
+    util::Result<bool> row = stmt->Step();
+    if (!row.ok()) return ReadFailed(what, row.error());
+    if (!*row) return std::optional<CheckpointRow>();
+    CheckpointRow out;
+    out.version = static_cast<std::uint64_t>(stmt->Int(0));
+    out.payload_b3 = std::string(stmt->Text(1));
+    out.committed_at = std::string(stmt->Text(2));
+    out.governance = std::string(stmt->Blob(3));
+    std::string_view frontier = stmt->Blob(4);
+    if (frontier.size() % sizeof(LeafHash) != 0) {
+      return Error(ErrorCode::kInternal,
+                   "sqlite store: " + what + ": store is corrupt: frontier size");
+    }
+    out.frontier.resize(frontier.size() / sizeof(LeafHash));
+    for (std::size_t i = 0; i < out.frontier.size(); ++i) {
+      std::memcpy(out.frontier[i].data(), frontier.data() + i * sizeof(LeafHash), sizeof(LeafHash));
+    }
+    out.written_at = stmt->Int(5);
+    return std::optional<CheckpointRow>(std::move(out));
   }
 
   // A reader connection inside a read transaction (one consistent snapshot).
@@ -187,6 +220,14 @@ util::Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(Options options) {
     head = static_cast<std::uint64_t>(stmt->Int(0));
   }
 
+  {
+    util::Result<Statement> stmt =
+        (*conn)->Prepare("SELECT coalesce(max(version), 0) FROM prune_anchor", "prune anchor");
+    util::Result<bool> row = stmt.ok() ? stmt->Step() : util::Result<bool>(stmt.error());
+    if (!row.ok()) return OpenError(impl->db_path, row.error().message());
+    impl->pruned_through.store(static_cast<std::uint64_t>(stmt->Int(0)));
+  }
+
   impl->cache = std::make_unique<internal::ReadCache>(options.cache_bytes);
   impl->readers = std::make_unique<ReaderPool>(
       impl->db_path, options.readers,
@@ -206,6 +247,12 @@ util::Result<std::uint64_t> SqliteStore::HeadVersion() { return impl_->writer->h
 
 util::Result<std::optional<std::string>> SqliteStore::ReadRecord(std::uint64_t version) {
   if (version == 0 || version > impl_->writer->head()) return std::optional<std::string>();
+  if (const std::uint64_t pruned = impl_->pruned_through.load(std::memory_order_acquire);
+      version <= pruned) {
+    return Error(ErrorCode::kPruned, "version " + std::to_string(version) +
+                                         " was pruned by retention (versions 1.." +
+                                         std::to_string(pruned) + ")");
+  }
   const std::string what = "ReadRecord(" + std::to_string(version) + ")";
   REGISTRY_ASSIGN_OR_RETURN(ReaderPool::Lease conn, impl_->Read(what));
   util::Result<std::optional<std::string>> record =
@@ -389,32 +436,17 @@ util::Status SqliteStore::WriteCheckpoint(const CheckpointRow& row) {
 }
 
 util::Result<std::optional<CheckpointRow>> SqliteStore::LoadCheckpoint() {
-  constexpr std::string_view kWhat = "LoadCheckpoint";
-  REGISTRY_ASSIGN_OR_RETURN(ReaderPool::Lease conn, impl_->Read(kWhat));
-  util::Result<Statement> stmt = conn->Prepare(
-      "SELECT version, payload_b3, committed_at, governance, frontier, written_at "
-      "FROM checkpoint WHERE id = 1",
-      kWhat);
-  if (!stmt.ok()) return ReadFailed(kWhat, stmt.error());
-  util::Result<bool> row = stmt->Step();
-  if (!row.ok()) return ReadFailed(kWhat, row.error());
-  if (!*row) return std::optional<CheckpointRow>();
-  CheckpointRow out;
-  out.version = static_cast<std::uint64_t>(stmt->Int(0));
-  out.payload_b3 = std::string(stmt->Text(1));
-  out.committed_at = std::string(stmt->Text(2));
-  out.governance = std::string(stmt->Blob(3));
-  std::string_view frontier = stmt->Blob(4);
-  if (frontier.size() % sizeof(LeafHash) != 0) {
-    return Error(ErrorCode::kInternal,
-                 "sqlite store: LoadCheckpoint: store is corrupt: frontier size");
-  }
-  out.frontier.resize(frontier.size() / sizeof(LeafHash));
-  for (std::size_t i = 0; i < out.frontier.size(); ++i) {
-    std::memcpy(out.frontier[i].data(), frontier.data() + i * sizeof(LeafHash), sizeof(LeafHash));
-  }
-  out.written_at = stmt->Int(5);
-  return std::optional<CheckpointRow>(std::move(out));
+  return impl_->LoadCheckpointRow("checkpoint");
+}
+
+util::Status SqliteStore::PruneThrough(const CheckpointRow& anchor) {
+  REGISTRY_RETURN_IF_ERROR(impl_->writer->PruneThrough(anchor));
+  impl_->pruned_through.store(anchor.version, std::memory_order_release);
+  return util::Status::Ok();
+}
+
+util::Result<std::optional<CheckpointRow>> SqliteStore::LoadPruneAnchor() {
+  return impl_->LoadCheckpointRow("prune_anchor");
 }
 
 util::Status SqliteStore::AppendAudit(const std::vector<AuditRow>& rows) {

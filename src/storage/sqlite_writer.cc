@@ -22,6 +22,7 @@ struct Writer::Op {
     kAppendCommit,
     kWriteCheckpoint,
     kAppendAudit,
+    kPruneThrough,
   };
 
   Kind kind = Kind::kInsertProposal;
@@ -30,7 +31,7 @@ struct Writer::Op {
   const model::Approval* approval = nullptr;
   model::ProposalStatus status = model::ProposalStatus::kPending;
   const CommitRow* commit = nullptr;             // kAppendCommit
-  const CheckpointRow* checkpoint = nullptr;     // kWriteCheckpoint
+  const CheckpointRow* checkpoint = nullptr;     // kWriteCheckpoint, kPruneThrough
   const std::vector<AuditRow>* audit = nullptr;  // kAppendAudit
   // Guarded by Writer::mu_. The caller owns the Op and waits for `done` under mu_, so the
   // writer never touches an Op after releasing mu_ with done set.
@@ -51,6 +52,8 @@ struct Writer::Op {
         return "AppendCommit(version " + std::to_string(commit->version) + ")";
       case Kind::kWriteCheckpoint:
         return "WriteCheckpoint(version " + std::to_string(checkpoint->version) + ")";
+      case Kind::kPruneThrough:
+        return "PruneThrough(version " + std::to_string(checkpoint->version) + ")";
       case Kind::kAppendAudit:
         return "AppendAudit(" +
                (audit->empty() ? std::string("nothing")
@@ -71,7 +74,9 @@ struct Writer::OpEffects {
 namespace {
 
 Error Failed(const std::string& name, const Error& e) {
-  if (e.code() == ErrorCode::kChainMismatch) return e;
+  // Contract violations the caller can tell apart (CAS, audit gaps, a refused prune) keep
+  // their code; everything else is a storage fault.
+  if (e.code() == ErrorCode::kChainMismatch || e.code() == ErrorCode::kMalformed) return e;
   return Error(ErrorCode::kInternal, "sqlite store: " + name + ": " + e.message());
 }
 
@@ -136,6 +141,13 @@ util::Status Writer::WriteCheckpoint(const CheckpointRow& row) {
   Op op;
   op.kind = Op::Kind::kWriteCheckpoint;
   op.checkpoint = &row;
+  return Submit(op);
+}
+
+util::Status Writer::PruneThrough(const CheckpointRow& anchor) {
+  Op op;
+  op.kind = Op::Kind::kPruneThrough;
+  op.checkpoint = &anchor;
   return Submit(op);
 }
 
@@ -312,6 +324,8 @@ util::Status Writer::Apply(Op& op, OpEffects& fx) {
       return ApplyWriteCheckpoint(*op.checkpoint);
     case Op::Kind::kAppendAudit:
       return ApplyAppendAudit(*op.audit);
+    case Op::Kind::kPruneThrough:
+      return ApplyPruneThrough(*op.checkpoint);
   }
   return Error(ErrorCode::kInternal, "unknown operation");
 }
@@ -612,22 +626,43 @@ util::Status Writer::ApplyAppendCommit(const CommitRow& row, OpEffects& fx) {
   return util::Status::Ok();
 }
 
+util::Status Writer::ApplyPruneThrough(const CheckpointRow& anchor) {
+  REGISTRY_ASSIGN_OR_RETURN(std::uint64_t head, TxnHead());
+  std::uint64_t pruned = 0;
+  {
+    REGISTRY_ASSIGN_OR_RETURN(
+        Statement stmt,
+        conn_->Prepare("SELECT coalesce(max(version), 0) FROM prune_anchor", "prune anchor"));
+    REGISTRY_ASSIGN_OR_RETURN(bool row, stmt.Step());
+    if (row) pruned = static_cast<std::uint64_t>(stmt.Int(0));
+  }
+  if (anchor.version == 0 || anchor.version >= head || anchor.version < pruned) {
+    return Error(ErrorCode::kMalformed,
+                 "cannot prune through version " + std::to_string(anchor.version) + " (HEAD " +
+                     std::to_string(head) + ", pruned through " + std::to_string(pruned) + ")");
+  }
+  return WriteCheckpointRow("prune_anchor", anchor);
+}
+
 util::Status Writer::ApplyWriteCheckpoint(const CheckpointRow& row) {
   REGISTRY_ASSIGN_OR_RETURN(std::uint64_t head, TxnHead());
   if (row.version > head) {
     return Error(ErrorCode::kInternal, "checkpoint of version " + std::to_string(row.version) +
                                            " is beyond HEAD " + std::to_string(head));
   }
+  return WriteCheckpointRow("checkpoint", row);
+}
+
+util::Status Writer::WriteCheckpointRow(std::string_view table, const CheckpointRow& row) {
+  const std::string sql = "INSERT OR REPLACE INTO " + std::string(table) +
+                          "(id, version, payload_b3, committed_at, governance, frontier, "
+                          "written_at) VALUES(1, ?1, ?2, ?3, ?4, ?5, ?6)";
   std::string frontier;
   frontier.reserve(row.frontier.size() * sizeof(LeafHash));
   for (const LeafHash& h : row.frontier) {
     frontier.append(reinterpret_cast<const char*>(h.data()), h.size());
   }
-  REGISTRY_ASSIGN_OR_RETURN(
-      Statement stmt,
-      conn_->Prepare("INSERT OR REPLACE INTO checkpoint(id, version, payload_b3, committed_at, "
-                     "governance, frontier, written_at) VALUES(1, ?1, ?2, ?3, ?4, ?5, ?6)",
-                     "checkpoint write"));
+  REGISTRY_ASSIGN_OR_RETURN(Statement stmt, conn_->Prepare(sql.c_str(), sql));
   stmt.Bind(1, static_cast<std::int64_t>(row.version))
       .BindText(2, row.payload_b3)
       .BindText(3, row.committed_at)

@@ -56,6 +56,7 @@ class Writer {
   util::Status AppendCommit(const CommitRow& row);
   util::Status WriteCheckpoint(const CheckpointRow& row);
   util::Status AppendAudit(const std::vector<AuditRow>& rows);
+  util::Status PruneThrough(const CheckpointRow& anchor);
 
   // The newest durably committed version.
   std::uint64_t head() const { return head_.load(std::memory_order_acquire); }
@@ -98,6 +99,9 @@ class Writer {
   util::Status ApplyAppendCommit(const CommitRow& row, OpEffects& fx);
   util::Status ApplyWriteCheckpoint(const CheckpointRow& row);
   util::Status ApplyAppendAudit(const std::vector<AuditRow>& rows);
+  util::Status ApplyPruneThrough(const CheckpointRow& anchor);
+  // INSERT OR REPLACE of the one row of `table` ("checkpoint" or "prune_anchor").
+  util::Status WriteCheckpointRow(std::string_view table, const CheckpointRow& row);
 
   util::Result<std::uint64_t> TxnHead();
   // Makes head_state_ describe commit `head` (reloading it from the database if needed).

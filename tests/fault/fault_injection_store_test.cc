@@ -84,7 +84,9 @@ TEST_F(FaultInjectingStoreTest, OpSetsPartitionTheInterface) {
     EXPECT_NE(StoreOpName(op), "unknown");
     writes += IsWriteOp(op) ? 1 : 0;
   }
-  EXPECT_EQ(writes, 6);
+  EXPECT_EQ(writes, 7);
+  EXPECT_TRUE(StoreOps::Writes().contains(StoreOp::kPruneThrough));
+  EXPECT_FALSE(StoreOps::Writes().contains(StoreOp::kLoadPruneAnchor));
   EXPECT_TRUE(StoreOps::Writes().contains(StoreOp::kAppendAudit));
   EXPECT_FALSE(StoreOps::Writes().contains(StoreOp::kReadAudit));
   EXPECT_TRUE(StoreOps().empty());

@@ -232,6 +232,61 @@ TEST_F(SqliteStoreTest, ReopenKeepsHeadRecordsProposalsAndApprovals) {
   EXPECT_TRUE(store->LoadPendingProposals()->empty());
 }
 
+// Retention survives a reopen, and the versions after the anchor still reassemble although
+// their delta chains and dictionaries start in pruned versions.
+TEST_F(SqliteStoreTest, PruningPersistsAndLaterVersionsStillReadBack) {
+  RegistryGen gen(7, 300);
+  std::vector<std::string> records;
+  SqliteStore::Options options = Options();
+  options.keyframe_interval = 4;
+  {
+    std::unique_ptr<SqliteStore> store = OpenOrDie(options);
+    for (std::uint64_t v = 1; v <= 10; ++v) {
+      gen.Evolve(3);
+      ProposalRow p = Proposal(std::to_string(v), v, gen.CanonicalPayload(v));
+      ASSERT_TRUE(store->InsertProposal(p).ok());
+      records.push_back(gen.Record(v, p.canonical_payload));
+      ASSERT_TRUE(store->AppendCommit(Commit(v, p.proposal_id, records.back())).ok());
+    }
+    CheckpointRow anchor{6, "b3:" + std::string(64, '6'), "t6", "{}", {LeafHash{}}, 66};
+    ASSERT_TRUE(store->PruneThrough(anchor).ok());
+  }
+  options.cache_bytes = 0;  // every read goes to the file
+  std::unique_ptr<SqliteStore> store = OpenOrDie(options);
+  ASSERT_NE(store, nullptr);
+  for (std::uint64_t v = 1; v <= 6; ++v) {
+    EXPECT_EQ(store->ReadRecord(v).error().code(), ErrorCode::kPruned) << v;
+  }
+  for (std::uint64_t v = 7; v <= 10; ++v) EXPECT_EQ(**store->ReadRecord(v), records[v - 1]) << v;
+  EXPECT_EQ((*store->LoadPruneAnchor())->written_at, 66);
+  gen.Evolve(1);
+  ProposalRow p = Proposal("11", 11, gen.CanonicalPayload(11));
+  ASSERT_TRUE(store->InsertProposal(p).ok());
+  records.push_back(gen.Record(11, p.canonical_payload));
+  ASSERT_TRUE(store->AppendCommit(Commit(11, p.proposal_id, records.back())).ok());
+  EXPECT_EQ(**store->ReadRecord(11), records.back());
+}
+
+// A schema-1 database (before retention) migrates in place to the current schema.
+TEST_F(SqliteStoreTest, MigratesASchemaOneDatabase) {
+  {
+    std::unique_ptr<SqliteStore> store = OpenOrDie(Options());
+    ASSERT_TRUE(store->AppendCommit(Commit(1, "p", "one")).ok());
+    ASSERT_TRUE(store->AppendCommit(Commit(2, "p", "two")).ok());
+  }
+  ExecRaw(DbPath(), "DROP TABLE prune_anchor; PRAGMA user_version=1;");
+  ASSERT_EQ(Pragma(DbPath(), "PRAGMA user_version"), 1u);
+  std::unique_ptr<SqliteStore> store = OpenOrDie(Options());
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(Pragma(DbPath(), "PRAGMA user_version"),
+            static_cast<std::uint64_t>(SqliteStore::kSchemaVersion));
+  EXPECT_EQ(**store->ReadRecord(2), "two");
+  EXPECT_FALSE(store->LoadPruneAnchor()->has_value());
+  CheckpointRow anchor{1, "b3:" + std::string(64, '1'), "t1", "{}", {LeafHash{}}, 1};
+  ASSERT_TRUE(store->PruneThrough(anchor).ok());
+  EXPECT_EQ(store->ReadRecord(1).error().code(), ErrorCode::kPruned);
+}
+
 // Random registries evolving version to version (insertions, deletions, modifications,
 // moves, big reorders, large meta, tricky strings): every version reads back exactly, warm,
 // cold, and after reopening, across many keyframe boundaries.

@@ -400,6 +400,68 @@ TEST_P(StoreConformanceTest, CheckpointIsReplacedAndNeverBeyondHead) {
   EXPECT_EQ(got->written_at, 2000);
 }
 
+TEST_P(StoreConformanceTest, PruningWithdrawsRecordsButKeepsMetadataAndLeafHashes) {
+  EXPECT_FALSE(store_->LoadPruneAnchor()->has_value());
+  constexpr std::uint64_t kHead = 6;
+  for (std::uint64_t v = 1; v <= kHead; ++v) {
+    ASSERT_TRUE(store_->AppendCommit(CommitWithRecord(v, "record " + std::to_string(v))).ok());
+  }
+  const std::vector<LeafHash> leaves_before = *store_->ReadLeafHashes(1, kHead);
+  CheckpointRow anchor{3,
+                       "b3:" + std::string(64, '3'),
+                       "2026-11-26T12:00:03.000Z",
+                       R"({"quorum":{"m":1},"signers":[]})",
+                       {LeafHash{}, LeafHash{}},
+                       3000};
+  anchor.frontier[0].fill(0x31);
+  anchor.frontier[1].fill(0x32);
+  ASSERT_TRUE(store_->PruneThrough(anchor).ok());
+
+  for (std::uint64_t v = 1; v <= 3; ++v) {
+    util::Result<std::optional<std::string>> gone = store_->ReadRecord(v);
+    ASSERT_FALSE(gone.ok()) << v;
+    EXPECT_EQ(gone.error().code(), util::ErrorCode::kPruned) << v;
+    std::optional<CommitMeta> meta = *store_->ReadCommitMeta(v);
+    ASSERT_TRUE(meta.has_value()) << v;
+    EXPECT_EQ(meta->leaf_hash, CommitWithRecord(v, "").leaf_hash);
+  }
+  for (std::uint64_t v = 4; v <= kHead; ++v) {
+    EXPECT_EQ(**store_->ReadRecord(v), "record " + std::to_string(v));
+  }
+  EXPECT_EQ(*store_->ReadLeafHashes(1, kHead), leaves_before);
+  EXPECT_FALSE(store_->ReadRecord(kHead + 1)->has_value());  // beyond HEAD: absent, not pruned
+  std::optional<CheckpointRow> got = *store_->LoadPruneAnchor();
+  ASSERT_TRUE(got.has_value());
+  EXPECT_EQ(got->version, 3u);
+  EXPECT_EQ(got->payload_b3, anchor.payload_b3);
+  EXPECT_EQ(got->committed_at, anchor.committed_at);
+  EXPECT_EQ(got->governance, anchor.governance);
+  EXPECT_EQ(got->frontier, anchor.frontier);
+  EXPECT_EQ(got->written_at, 3000);
+
+  // HEAD is never pruned, the anchor never moves back, version 0 is no anchor: each is
+  // refused and changes nothing.
+  for (std::uint64_t bad : {std::uint64_t{0}, std::uint64_t{2}, kHead, kHead + 1}) {
+    CheckpointRow row = anchor;
+    row.version = bad;
+    util::Status s = store_->PruneThrough(row);
+    ASSERT_FALSE(s.ok()) << bad;
+    EXPECT_EQ(s.error().code(), util::ErrorCode::kMalformed) << bad;
+  }
+  EXPECT_EQ((*store_->LoadPruneAnchor())->version, 3u);
+  EXPECT_EQ(**store_->ReadRecord(4), "record 4");
+
+  // Pruning further moves the anchor forward; appends continue as before.
+  CheckpointRow later = anchor;
+  later.version = 5;
+  ASSERT_TRUE(store_->PruneThrough(later).ok());
+  EXPECT_EQ(store_->ReadRecord(5).error().code(), util::ErrorCode::kPruned);
+  EXPECT_EQ((*store_->LoadPruneAnchor())->version, 5u);
+  ASSERT_TRUE(store_->AppendCommit(CommitWithRecord(kHead + 1, "seven")).ok());
+  EXPECT_EQ(**store_->ReadRecord(kHead + 1), "seven");
+  EXPECT_EQ(**store_->ReadRecord(kHead), "record 6");
+}
+
 TEST_P(StoreConformanceTest, AuditTrailAppendsWithoutGaps) {
   EXPECT_TRUE(store_->ReadAudit(0, 10)->empty());
   ASSERT_TRUE(store_->AppendAudit({{1, R"({"e":1})"}, {2, R"({"e":2})"}}).ok());

@@ -48,6 +48,12 @@ class ForwardingStore : public storage::Store {
   util::Result<std::optional<storage::CheckpointRow>> LoadCheckpoint() override {
     return inner_->LoadCheckpoint();
   }
+  util::Status PruneThrough(const storage::CheckpointRow& anchor) override {
+    return inner_->PruneThrough(anchor);
+  }
+  util::Result<std::optional<storage::CheckpointRow>> LoadPruneAnchor() override {
+    return inner_->LoadPruneAnchor();
+  }
   util::Status AppendAudit(const std::vector<storage::AuditRow>& rows) override {
     return inner_->AppendAudit(rows);
   }

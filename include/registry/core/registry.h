@@ -49,6 +49,16 @@ struct RegistryOptions {
   model::PayloadLimits payload_limits;
 };
 
+// Retention (SPEC §4.3): which old records ApplyRetention prunes. HEAD and the last
+// `keep_min` versions are never pruned, nor anything after the last storage checkpoint.
+struct RetentionPolicy {
+  enum class Kind : std::uint8_t { kNone, kByCount, kByAge };
+  Kind kind = Kind::kNone;
+  std::uint64_t keep_min = 100;
+  std::uint64_t keep_versions = 0;       // kByCount: keep this many latest versions
+  std::chrono::milliseconds max_age{0};  // kByAge: prune the oldest versions older than this
+};
+
 // An immutable snapshot of HEAD, replaced (never mutated) at each commit.
 struct HeadState {
   model::Head head;
@@ -181,6 +191,23 @@ class Registry {
   // to the HEAD seen at the start verified; a failure takes the write plane down.
   util::Result<bool> VerifyHistorySlice(std::size_t max_versions);
 
+  // Prunes the records of old versions as `policy` allows (SPEC §4.3) and returns the last
+  // pruned version (0: none). Prunes only a prefix of the log: through the newest version
+  // that is (a) covered by the last storage checkpoint, (b) older than the last
+  // max(keep_min, keep_versions) versions (kByCount) or committed more than max_age ago,
+  // counted from the oldest version up to the first younger one (kByAge). The store keeps
+  // a checkpoint at that version (the prune anchor) from which start-up and the background
+  // verification resume. Does nothing while verification has failed or before the whole
+  // history has been verified since Open (the governance in force at the anchor must be
+  // exact). Call from one thread (housekeeping); never blocks commits or readers.
+  util::Result<std::uint64_t> ApplyRetention(const RetentionPolicy& policy);
+
+  // Versions 1 … pruned_through() answer kPruned (0: nothing pruned). Lock-free.
+  std::uint64_t pruned_through() const { return pruned_through_.load(std::memory_order_acquire); }
+
+  // True once VerifyHistorySlice has verified the whole history since Open.
+  bool history_verified() const { return history_verified_.load(std::memory_order_acquire); }
+
   // How many recent events RecentEvents() can return at most (and Open reads back): the
   // stream's resume window.
   static constexpr std::size_t kRecentEvents = 1024;
@@ -242,6 +269,12 @@ class Registry {
 
   // Background full verification (VerifyHistorySlice); used by one thread at a time.
   std::unique_ptr<ChainVerifier> history_verifier_;
+  std::atomic<bool> history_verified_{false};
+  // Retention: the stored prune anchor (records of versions <= its version are gone).
+  // Written by Open and ApplyRetention (one thread), read by VerifyHistorySlice.
+  mutable std::mutex prune_mu_;
+  std::optional<storage::CheckpointRow> prune_anchor_;  // guarded by prune_mu_
+  std::atomic<std::uint64_t> pruned_through_{0};
   std::map<std::uint64_t, std::shared_ptr<const model::Governance>> history_governance_;
 
   // Locking: `mu_` is the writer mutex. Writers hold it for a whole operation, store writes

@@ -54,6 +54,7 @@ enum class StoreOp : std::uint8_t {
   kLoadCheckpoint,
   kReadAudit,
   kReadLeafHashes,
+  kLoadPruneAnchor,
   // Writes: each of these must be durable before it returns OK.
   kInsertProposal,
   kInsertApproval,
@@ -61,15 +62,17 @@ enum class StoreOp : std::uint8_t {
   kAppendCommit,
   kWriteCheckpoint,
   kAppendAudit,
+  kPruneThrough,
 };
-inline constexpr std::size_t kStoreOpCount = 15;
-static_assert(static_cast<std::size_t>(StoreOp::kInsertProposal) == 9 &&
-                  static_cast<std::size_t>(StoreOp::kAppendAudit) + 1 == kStoreOpCount,
+inline constexpr std::size_t kStoreOpCount = 17;
+inline constexpr std::size_t kStoreReadOpCount = 10;
+static_assert(static_cast<std::size_t>(StoreOp::kInsertProposal) == kStoreReadOpCount &&
+                  static_cast<std::size_t>(StoreOp::kPruneThrough) + 1 == kStoreOpCount,
               "StoreOps::Reads() and Writes() assume the reads come first");
 
 // The method name, e.g. "AppendCommit".
 std::string_view StoreOpName(StoreOp op);
-// True for the six mutating operations.
+// True for the seven mutating operations.
 bool IsWriteOp(StoreOp op);
 
 // A set of operations, e.g. StoreOps::Writes() or StoreOps::Of(StoreOp::kAppendAudit).
@@ -79,7 +82,9 @@ class StoreOps {
   static constexpr StoreOps Of(StoreOp op) {
     return StoreOps(std::uint32_t{1} << static_cast<unsigned>(op));
   }
-  static constexpr StoreOps Reads() { return StoreOps((std::uint32_t{1} << 9) - 1); }
+  static constexpr StoreOps Reads() {
+    return StoreOps((std::uint32_t{1} << kStoreReadOpCount) - 1);
+  }
   static constexpr StoreOps Writes() {
     return StoreOps(((std::uint32_t{1} << kStoreOpCount) - 1) & ~Reads().bits_);
   }
@@ -119,7 +124,7 @@ class FaultInjectingStore final : public Store {
   void FailNext(StoreOps ops, std::uint64_t n, std::string message);
 
   // Shorthands over the writes (InsertProposal, InsertApproval, SetProposalStatus,
-  // AppendCommit, WriteCheckpoint, AppendAudit).
+  // AppendCommit, WriteCheckpoint, AppendAudit, PruneThrough).
   void FailWrites(std::string message = std::string(kFsyncEio)) {
     Fail(StoreOps::Writes(), std::move(message));
   }
@@ -181,6 +186,8 @@ class FaultInjectingStore final : public Store {
   util::Status AppendCommit(const CommitRow& row) override;
   util::Status WriteCheckpoint(const CheckpointRow& row) override;
   util::Result<std::optional<CheckpointRow>> LoadCheckpoint() override;
+  util::Status PruneThrough(const CheckpointRow& anchor) override;
+  util::Result<std::optional<CheckpointRow>> LoadPruneAnchor() override;
   util::Status AppendAudit(const std::vector<AuditRow>& rows) override;
   util::Result<std::vector<AuditRow>> ReadAudit(std::uint64_t after_seq,
                                                 std::size_t limit) override;

@@ -36,6 +36,8 @@ class MemoryStore final : public Store {
   util::Status AppendCommit(const CommitRow& row) override;
   util::Status WriteCheckpoint(const CheckpointRow& row) override;
   util::Result<std::optional<CheckpointRow>> LoadCheckpoint() override;
+  util::Status PruneThrough(const CheckpointRow& anchor) override;
+  util::Result<std::optional<CheckpointRow>> LoadPruneAnchor() override;
   util::Status AppendAudit(const std::vector<AuditRow>& rows) override;
   util::Result<std::vector<AuditRow>> ReadAudit(std::uint64_t after_seq,
                                                 std::size_t limit) override;
@@ -49,6 +51,7 @@ class MemoryStore final : public Store {
   std::uint64_t next_seq_ = 0;
   std::unordered_map<std::string, std::uint64_t> insert_seq_;  // proposal id → insert order
   std::optional<CheckpointRow> checkpoint_;
+  std::optional<CheckpointRow> prune_anchor_;  // records of versions <= its version are gone
   std::vector<AuditRow> audit_;
   std::uint64_t bytes_ = 0;  // rough size of everything held
 };

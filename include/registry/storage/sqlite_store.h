@@ -77,7 +77,7 @@ class SqliteStore final : public Store {
   // The database file's name inside data_dir.
   static constexpr const char* kDatabaseFile = "registry.db";
   // The schema version this binary writes (PRAGMA user_version); Open refuses newer ones.
-  static constexpr int kSchemaVersion = 1;
+  static constexpr int kSchemaVersion = 2;
 
   // Opens (creating or migrating as needed) the store in `options.data_dir`. Errors are
   // kInternal and name the path and the cause.
@@ -103,6 +103,10 @@ class SqliteStore final : public Store {
   util::Status AppendCommit(const CommitRow& row) override;
   util::Status WriteCheckpoint(const CheckpointRow& row) override;
   util::Result<std::optional<CheckpointRow>> LoadCheckpoint() override;
+  // Marks the records of versions <= anchor.version pruned (ReadRecord → kPruned) and stores
+  // the anchor. Their bytes stay in the file: see docs/STORAGE.md, "Retention".
+  util::Status PruneThrough(const CheckpointRow& anchor) override;
+  util::Result<std::optional<CheckpointRow>> LoadPruneAnchor() override;
   util::Status AppendAudit(const std::vector<AuditRow>& rows) override;
   util::Result<std::vector<AuditRow>> ReadAudit(std::uint64_t after_seq,
                                                 std::size_t limit) override;

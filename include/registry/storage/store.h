@@ -84,7 +84,8 @@ class Store {
   // Version of the newest commit; 0 when the log is empty (genesis).
   virtual util::Result<std::uint64_t> HeadVersion() = 0;
 
-  // Canonical record bytes of `version`; nullopt when 0 or beyond HEAD.
+  // Canonical record bytes of `version`; nullopt when 0 or beyond HEAD; kPruned when
+  // retention pruned it (PruneThrough).
   virtual util::Result<std::optional<std::string>> ReadRecord(std::uint64_t version) = 0;
   virtual util::Result<std::optional<CommitMeta>> ReadCommitMeta(std::uint64_t version) = 0;
   // Leaf hashes of versions first_version … first_version + count - 1, in version order
@@ -129,6 +130,22 @@ class Store {
   // Up to `limit` entries with seq > after_seq, in order.
   virtual util::Result<std::vector<AuditRow>> ReadAudit(std::uint64_t after_seq,
                                                         std::size_t limit) = 0;
+
+  // --- Retention (SPEC §4.3) ---
+
+  // Prunes the record bytes of versions 1 … anchor.version: afterwards ReadRecord of such a
+  // version fails with kPruned, while ReadCommitMeta and ReadLeafHashes keep answering (leaf
+  // hashes are kept forever, so proofs stay possible). `anchor` is a checkpoint at exactly
+  // anchor.version, stored in the same transaction and returned by LoadPruneAnchor: start-up
+  // and the background verification resume from it, since they can no longer re-read what
+  // came before. A backend MAY keep the bytes physically (docs/STORAGE.md says what each one
+  // reclaims) but MUST NOT serve them.
+  // REQUIRES: 0 < anchor.version < HeadVersion(), and anchor.version >= the stored anchor's
+  // version (pruning again through the same version is a no-op that replaces the anchor).
+  // Otherwise kMalformed and nothing changes.
+  virtual util::Status PruneThrough(const CheckpointRow& anchor) = 0;
+  // The latest prune anchor, or nullopt when nothing was ever pruned.
+  virtual util::Result<std::optional<CheckpointRow>> LoadPruneAnchor() = 0;
 
   // Bytes the store occupies (files for persistent backends, an estimate in memory).
   virtual std::uint64_t SizeBytes() = 0;
