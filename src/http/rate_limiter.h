@@ -20,14 +20,16 @@ class RateLimiter {
   bool enabled() const { return interval_ns_ != 0; }
 
   // Takes one token at time `now_ns` (any monotonic nanosecond clock); false when the
-  // bucket is empty.
-  bool TryAcquire(std::int64_t now_ns) {
+  // bucket is empty, or (with `keep_half`) when taking it would leave less than half of the
+  // burst: lower-priority callers stop early and leave the rest to the others.
+  bool TryAcquire(std::int64_t now_ns, bool keep_half = false) {
     if (interval_ns_ == 0) return true;
+    const std::int64_t limit = keep_half ? burst_ns_ / 2 : burst_ns_;
     std::int64_t tat = tat_.load(std::memory_order_relaxed);
     for (;;) {
       // Theoretical arrival time of the next request if this one is admitted.
       const std::int64_t next = std::max(tat, now_ns) + interval_ns_;
-      if (next - now_ns > burst_ns_) return false;
+      if (next - now_ns > limit) return false;
       if (tat_.compare_exchange_weak(tat, next, std::memory_order_relaxed)) return true;
     }
   }

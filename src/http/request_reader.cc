@@ -72,6 +72,21 @@ class Parser final : public bhttp::basic_parser<true> {
         if (comma == std::string_view::npos) break;
         rest.remove_prefix(comma + 1);
       }
+    } else if (name == bhttp::field::transfer_encoding) {
+      // Beast only frames "chunked" and hands any other transfer coding through undecoded:
+      // such a body cannot be read as sent, so it is refused like a Content-Encoding.
+      saw_transfer_encoding_ = true;
+      std::string_view rest = v;
+      while (!rest.empty()) {
+        const std::size_t comma = rest.find(',');
+        std::string_view coding = Trim(rest.substr(0, comma));
+        coding = Trim(coding.substr(0, coding.find(';')));
+        if (!coding.empty() && !wire::EqualsIgnoreCase(coding, "chunked")) {
+          has_content_encoding_ = true;
+        }
+        if (comma == std::string_view::npos) break;
+        rest.remove_prefix(comma + 1);
+      }
     } else if (name == bhttp::field::expect) {
       if (wire::EqualsIgnoreCase(Trim(v), "100-continue")) expects_continue_ = true;
     }
@@ -82,7 +97,12 @@ class Parser final : public bhttp::basic_parser<true> {
     request_->headers.emplace_back(std::move(lowered), std::string(v));
   }
 
-  void on_header_impl(beast::error_code& /*ec*/) override {}
+  void on_header_impl(beast::error_code& ec) override {
+    // RFC 9112 §6.3: a request whose Transfer-Encoding does not end in chunked has no
+    // determinable body length: 400 and close (Beast would read it as bodiless, and the body
+    // as the next request).
+    if (saw_transfer_encoding_ && !chunked()) ec = bhttp::error::bad_transfer_encoding;
+  }
 
   void on_body_init_impl(const boost::optional<std::uint64_t>& content_length,
                          beast::error_code& /*ec*/) override {
@@ -108,6 +128,7 @@ class Parser final : public bhttp::basic_parser<true> {
   Request* request_;
   bool expects_continue_ = false;
   bool has_content_encoding_ = false;
+  bool saw_transfer_encoding_ = false;
 };
 
 void ClearRequest(Request& r) {

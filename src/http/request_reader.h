@@ -59,8 +59,10 @@ class RequestReader {
   bool has_body() const;  // Content-Length > 0, or chunked
   std::optional<std::uint64_t> content_length() const;
   bool chunked() const;
-  bool expects_continue() const;      // "Expect: 100-continue"
-  bool has_content_encoding() const;  // a Content-Encoding other than identity was sent
+  bool expects_continue() const;  // "Expect: 100-continue"
+  // A Content-Encoding other than identity, or a transfer coding other than chunked, was
+  // sent (the body cannot be read as sent: 415).
+  bool has_content_encoding() const;
 
   ParseError error() const;
   // A short human-readable reason for error(), e.g. "bad method".

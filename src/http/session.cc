@@ -498,9 +498,13 @@ void Session::OnHeader() {
   const ServerLimits& limits = core_->limits;
   bool acquired = false;
   if (listener_->admission) {
-    // SPEC §7: over the caps, 429 at once, before the body is read.
-    if (core_->inflight.fetch_add(1, std::memory_order_relaxed) >=
-        static_cast<std::int64_t>(limits.inflight)) {
+    // SPEC §7: over the caps, 429 at once, before the body is read. Writes are shed first:
+    // they may take only half of the inflight slots and of the rate bucket (issue 7).
+    const std::string& method = reader_.request().method;
+    const bool write = method != "GET" && method != "HEAD";
+    const auto cap = static_cast<std::int64_t>(write ? std::max<std::size_t>(1, limits.inflight / 2)
+                                                     : limits.inflight);
+    if (core_->inflight.fetch_add(1, std::memory_order_relaxed) >= cap) {
       core_->inflight.fetch_sub(1, std::memory_order_relaxed);
       Reject(429, "Busy", "too many requests in flight", "inflight");
       return;
@@ -510,7 +514,7 @@ void Session::OnHeader() {
       const auto now_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
                               SteadyClock::now().time_since_epoch())
                               .count();
-      if (!core_->rate.TryAcquire(now_ns)) {
+      if (!core_->rate.TryAcquire(now_ns, write)) {
         core_->inflight.fetch_sub(1, std::memory_order_relaxed);
         Reject(429, "Busy", "request rate over the limit", "rps");
         return;
@@ -584,8 +588,11 @@ void Session::Reject(int status, std::string_view code, std::string_view message
                      std::string_view reason) {
   core_->Rejected(reason, status);
   const bool header = parsing_ && reader_.header_done();
-  // Unread body bytes (or an unparsable stream) leave no way to find the next request.
-  const bool close = !header || header_accepted_ || reader_.has_body() || !reader_.keep_alive();
+  // Unread body bytes (or an unparsable stream) leave no way to find the next request; so
+  // does a parse error found once the header was complete (a Transfer-Encoding that does not
+  // end in chunked: the body's length is unknown).
+  const bool close = !header || header_accepted_ || reader_.error() != ParseError::kNone ||
+                     reader_.has_body() || !reader_.keep_alive();
   Request* request = nullptr;
   if (header) {
     request = &reader_.request();

@@ -31,6 +31,20 @@ TEST(HttpRateLimiterTest, BurstOfOneSecondThenSteadyRate) {
   EXPECT_FALSE(r.TryAcquire(t1));
 }
 
+// Writes ask with keep_half: they stop at half the burst, reads may use the rest.
+TEST(HttpRateLimiterTest, KeepHalfLeavesHalfTheBurstToOthers) {
+  RateLimiter r(8);
+  const std::int64_t t0 = 100 * kSecond;
+  for (int i = 0; i < 4; ++i) EXPECT_TRUE(r.TryAcquire(t0, /*keep_half=*/true)) << i;
+  EXPECT_FALSE(r.TryAcquire(t0, /*keep_half=*/true));
+  for (int i = 0; i < 4; ++i) EXPECT_TRUE(r.TryAcquire(t0)) << i;
+  EXPECT_FALSE(r.TryAcquire(t0));
+  EXPECT_FALSE(r.TryAcquire(t0, /*keep_half=*/true));
+  // Once the bucket is back above half, writes are admitted again.
+  EXPECT_FALSE(r.TryAcquire(t0 + kSecond / 2, /*keep_half=*/true));
+  EXPECT_TRUE(r.TryAcquire(t0 + kSecond / 2 + kSecond / 8, /*keep_half=*/true));
+}
+
 TEST(HttpRateLimiterTest, OnePerSecond) {
   RateLimiter r(1);
   EXPECT_TRUE(r.TryAcquire(5 * kSecond));

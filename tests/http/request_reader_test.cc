@@ -88,6 +88,28 @@ TEST(HttpRequestReaderTest, ByteByByteFeeding) {
   EXPECT_EQ(r.request().body, "abcd");
 }
 
+// RFC 9112 §6.3: a Transfer-Encoding that does not end in chunked leaves the body's length
+// unknown. Beast would read such a request as bodiless and its body as the next request
+// (request smuggling); the reader refuses it once the header is complete.
+TEST(HttpRequestReaderTest, TransferCodingNotEndingInChunkedIsMalformed) {
+  for (std::string_view te : {"gzip", "chunked, gzip", "identity"}) {
+    RequestReader r(SmallLimits());
+    const std::string in =
+        "POST /registry/proposals HTTP/1.1\r\nTransfer-Encoding: " + std::string(te) +
+        "\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: h\r\n\r\n";
+    RequestReader::Step s = FeedAll(r, in);
+    EXPECT_EQ(s.state, State::kError) << te;
+    EXPECT_EQ(r.error(), ParseError::kMalformed) << te;
+    EXPECT_NE(r.request().target, "/smuggled") << te;
+  }
+  // A coding before chunked is framed, but the body cannot be read as sent: 415 upstream.
+  RequestReader r(SmallLimits());
+  RequestReader::Step s = r.Feed("POST / HTTP/1.1\r\nTransfer-Encoding: gzip, chunked\r\n\r\n");
+  EXPECT_EQ(s.state, State::kHeaderDone);
+  EXPECT_TRUE(r.chunked());
+  EXPECT_TRUE(r.has_content_encoding());
+}
+
 TEST(HttpRequestReaderTest, HeaderOverLimit) {
   RequestReader r(SmallLimits());
   const std::string in = "GET / HTTP/1.1\r\nX-Big: " + std::string(2000, 'a') + "\r\n\r\n";

@@ -4,7 +4,10 @@
 // keep-alive and pipelining (responses go out in request order), and is bounded in time
 // (read, write, idle timeouts) and size (header cap; body cap decided from Content-Length
 // before the body is read). Admission control (max_conns, inflight, rps) happens before any
-// body is read or parsed. Beast and Asio stay inside src/http; this header exposes none.
+// body is read or parsed. Under overload, writes are shed before reads: a request other than
+// GET/HEAD is admitted only while at most half of the inflight slots are taken and at least
+// half of the rate bucket is left, so reads always keep the other half of the capacity. Beast and
+// Asio stay inside src/http; this header exposes none.
 //
 // Thread-safety: Start/Stop from one controlling thread; everything else is internal.
 #pragma once
@@ -23,7 +26,7 @@ namespace registry::http {
 
 struct ListenerConfig {
   std::string address = "127.0.0.1";
-  std::uint16_t port = 0;  // 0 = any free port; see HttpServer::port()
+  std::uint16_t port = 0;      // 0 = any free port; see HttpServer::port()
   Handler* handler = nullptr;  // not owned; MUST outlive the server
   bool admission = true;       // apply inflight/rps caps (API plane); off for admin plane
 };
