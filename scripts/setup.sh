@@ -11,6 +11,9 @@ packages=(
   libboost1.81-dev libsodium-dev libsimdjson-dev libsqlite3-dev sqlite3 libspdlog-dev
   libtomlplusplus-dev libcli11-dev prometheus-cpp-dev libmacaroons-dev zlib1g-dev
   librust-blake3-dev
+  # The postgres storage backend (libpq), and a throwaway PostgreSQL 15 server for its tests
+  # (initdb/postgres under /usr/lib/postgresql/15/bin; the tests start their own cluster).
+  libpq-dev postgresql
   # Tests and benchmarks.
   libgtest-dev libgmock-dev libbenchmark-dev curl python3 prometheus wrk
   # Go interoperability test of the transparency log (issue 5): Go's own sumdb note/tlog

@@ -28,6 +28,7 @@
 #include "registry/metrics/metrics.h"
 #include "registry/model/governance.h"
 #include "registry/storage/memory_store.h"
+#include "registry/storage/postgres_store.h"
 #include "registry/storage/sqlite_store.h"
 #include "registry/tlog/log_signer.h"
 #include "registry/util/thread_pool.h"
@@ -194,11 +195,20 @@ int Run(const config::Config& config) {
       store = std::move(opened_store).value();
       break;
     }
-    case config::StorageKind::kPostgres:
-      log.Error("startup_failed", {{"reason",
-                                    "storage.kind = postgres is not available in this build; use "
-                                    "sqlite (the default) or memory"}});
-      return 1;
+    case config::StorageKind::kPostgres: {
+      // The connection string is a secret: only the store's error (which never repeats it)
+      // is logged.
+      storage::PostgresStore::Options options;
+      options.conninfo = config.storage.postgres_url;
+      util::Result<std::unique_ptr<storage::PostgresStore>> opened_store =
+          storage::PostgresStore::Open(std::move(options));
+      if (!opened_store.ok()) {
+        log.Error("startup_failed", {{"reason", opened_store.error().message()}});
+        return 1;
+      }
+      store = std::move(opened_store).value();
+      break;
+    }
   }
 
   util::SystemClock clock;

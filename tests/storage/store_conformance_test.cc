@@ -11,6 +11,7 @@
 #include "registry/storage/memory_store.h"
 #include "registry/storage/sqlite_store.h"
 #include "registry/storage/store.h"
+#include "storage/postgres_cluster.h"
 #include "storage/registry_gen.h"
 #include "storage/temp_dir.h"
 
@@ -488,7 +489,10 @@ INSTANTIATE_TEST_SUITE_P(
     Backends, StoreConformanceTest,
     ::testing::Values(Backend{"memory", false,
                               [](const std::string&) { return std::make_unique<MemoryStore>(); }},
-                      Backend{"sqlite", true, OpenSqlite}),
+                      Backend{"sqlite", true, OpenSqlite},
+                      // A fresh database of a throwaway cluster (storage/postgres_cluster.h).
+                      Backend{"postgres", false,
+                              [](const std::string&) { return testing::OpenPostgresForTest(); }}),
     [](const ::testing::TestParamInfo<Backend>& info) { return info.param.name; });
 
 }  // namespace
