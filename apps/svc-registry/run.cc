@@ -8,7 +8,10 @@
 #include <atomic>
 #include <condition_variable>
 #include <fstream>
+#include <functional>
+#include <iterator>
 #include <mutex>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -218,6 +221,8 @@ int Run(const config::Config& config) {
   registry_options.max_clock_skew = config.governance.max_clock_skew;
   registry_options.auto_commit = config.governance.auto_commit;
   registry_options.payload_limits.max_items = static_cast<std::size_t>(config.limits.max_items);
+  // Several instances may share a PostgreSQL database (docs/SCALING.md).
+  registry_options.shared_store = config.storage.kind == config::StorageKind::kPostgres;
   util::Result<std::unique_ptr<core::Registry>> opened =
       core::Registry::Open(store.get(), &clock, std::move(roots).value(), registry_options);
   if (!opened.ok()) {
@@ -288,6 +293,92 @@ int Run(const config::Config& config) {
   api::ApiService api_service(deps, api_options, &request_log);
   api::AdminService admin_service(deps, api_options, &request_log);
   registry->SetCommitListener(&api_service);
+
+  // A shared store (PostgreSQL): learn of what other instances commit and propose. The
+  // store's listener thread only posts here (coalescing); one thread applies it. The queue
+  // is shared with the callback, which the store may call until it is destroyed.
+  struct StoreChanges {
+    std::mutex mu;
+    std::condition_variable cv;
+    std::uint64_t commit = 0;  // highest version heard of
+    bool resync = false;
+    std::set<std::string> proposals;
+    bool stop = false;
+  };
+  auto changes = std::make_shared<StoreChanges>();
+  std::thread change_worker;
+  auto stop_change_worker = [&] {
+    if (!change_worker.joinable()) return;
+    {
+      std::lock_guard lock(changes->mu);
+      changes->stop = true;
+    }
+    changes->cv.notify_one();
+    change_worker.join();
+  };
+  struct StopOnExit {
+    std::function<void()> stop;
+    ~StopOnExit() { stop(); }
+  } change_worker_guard{stop_change_worker};
+  if (registry_options.shared_store) {
+    change_worker = std::thread([&registry, &metrics, &log, changes] {
+      std::string last_error;
+      std::unique_lock lock(changes->mu);
+      for (;;) {
+        changes->cv.wait(lock, [&] {
+          return changes->stop || changes->resync || changes->commit > 0 ||
+                 !changes->proposals.empty();
+        });
+        if (changes->stop) return;
+        const std::uint64_t commit = std::exchange(changes->commit, 0);
+        const bool resync = std::exchange(changes->resync, false);
+        std::set<std::string> proposals = std::exchange(changes->proposals, {});
+        lock.unlock();
+        if (resync || commit > registry->Head()->head.version) {
+          util::Status s = registry->CatchUp();
+          std::string why = s.ok() ? std::string() : s.error().message();
+          if (!why.empty() && why != last_error) {  // a lasting fault logs once
+            if (registry->verification_failure().has_value()) metrics.CountAuditFailure();
+            log.Error("catch_up_failed", {{"reason", why}});
+          }
+          last_error = std::move(why);
+        }
+        if (resync) (void)registry->RefreshPending();
+        for (auto it = proposals.begin(); it != proposals.end(); ++it) {
+          (void)registry->RefreshProposal(*it);
+          // A commit heard meanwhile goes first (stream subscribers wait on it); the rest
+          // of the ids are put back.
+          std::lock_guard requeue(changes->mu);
+          if (changes->resync || changes->commit > registry->Head()->head.version) {
+            changes->proposals.insert(std::next(it), proposals.end());
+            break;
+          }
+        }
+        metrics.SetHeadVersion(registry->Head()->head.version);
+        metrics.SetPendingProposals(registry->pending_count());
+        lock.lock();
+      }
+    });
+    util::Status subscribed = store->SubscribeChanges([changes](const storage::StoreChange& c) {
+      std::lock_guard lock(changes->mu);
+      switch (c.kind) {
+        case storage::StoreChange::Kind::kCommit:
+          changes->commit = std::max(changes->commit, c.version);
+          break;
+        case storage::StoreChange::Kind::kResync:
+          changes->resync = true;
+          break;
+        case storage::StoreChange::Kind::kProposal:
+          changes->proposals.insert(c.proposal_id);
+          break;
+      }
+      changes->cv.notify_one();
+    });
+    if (!subscribed.ok()) {
+      log.Error("startup_failed", {{"reason", subscribed.error().message()}});
+      return 1;
+    }
+  }
 
   util::Result<config::HostPort> api_addr = config::ParseHostPort(config.bind_addr);
   util::Result<config::HostPort> admin_addr = config::ParseHostPort(config.metrics_addr);
@@ -460,6 +551,7 @@ int Run(const config::Config& config) {
   housekeeping.join();
   verifier_stop = true;
   history_verifier.join();
+  stop_change_worker();
   (*server)->Stop();
   workers.Stop();
   (*audit)->Stop();

@@ -1,5 +1,8 @@
 #include "registry/core/audit_log.h"
 
+#include <iterator>
+#include <optional>
+
 #include "registry/crypto/blake3.h"
 #include "registry/json/canonical.h"
 #include "registry/json/parse.h"
@@ -68,9 +71,9 @@ AuditLog::AuditLog(storage::Store* store, const util::Clock* clock, std::uint64_
     : store_(store),
       clock_(clock),
       seq_(seq),
-      prev_hash_(std::move(prev_hash)),
-      durable_seq_(seq),
-      attempted_seq_(seq) {
+      prev_hash_(prev_hash),
+      tail_seq_(seq),
+      tail_prev_(std::move(prev_hash)) {
   flusher_ = std::thread([this] { Flush(); });
 }
 
@@ -84,17 +87,24 @@ std::uint64_t AuditLog::last_seq() const {
 util::Status AuditLog::Record(const AuditEvent& event) {
   std::unique_lock lock(mu_);
   if (stopping_) return Error(ErrorCode::kNotReady, "the audit trail is closed");
+  const std::uint64_t ticket = ++next_ticket_;
   const std::uint64_t seq = ++seq_;
-  std::string entry = EncodeAuditEntry(event, seq, prev_hash_, clock_->NowMillis());
+  const util::UnixMillis ts = clock_->NowMillis();
+  std::string entry = EncodeAuditEntry(event, seq, prev_hash_, ts);
   prev_hash_ = crypto::PayloadB3(entry);
-  queue_.push_back(storage::AuditRow{seq, std::move(entry)});
+  queue_.push_back(Queued{ticket, event, ts, storage::AuditRow{seq, std::move(entry)}});
   if (paused_) {
     // Queued behind the entries that failed; written when Retry() succeeds.
     return Error(ErrorCode::kInternal, "the audit trail cannot be written: " + failure_);
   }
   queued_cv_.notify_one();
-  flushed_cv_.wait(lock, [&] { return durable_seq_ >= seq || attempted_seq_ >= seq; });
-  if (durable_seq_ < seq) {
+  // A flush that fails pauses the trail, also for entries queued behind its batch: they
+  // stay queued for Retry() and answer now, as if queued while paused. Waiting for an
+  // attempt that covers them would block until Retry() succeeds, for ever on a disk that
+  // stays full, and the worker pool's Stop with it.
+  flushed_cv_.wait(
+      lock, [&] { return durable_ticket_ >= ticket || attempted_ticket_ >= ticket || paused_; });
+  if (durable_ticket_ < ticket) {
     return Error(ErrorCode::kInternal, "the audit trail cannot be written: " + failure_);
   }
   return util::Status::Ok();
@@ -106,46 +116,112 @@ util::Status AuditLog::Retry() {
     paused_ = false;
     return util::Status::Ok();
   }
-  const std::uint64_t target = queue_.back().seq;
+  const std::uint64_t target = queue_.back().ticket;
   paused_ = false;
   queued_cv_.notify_one();
-  flushed_cv_.wait(lock, [&] { return durable_seq_ >= target || paused_ || stopping_; });
-  if (durable_seq_ < target) {
+  flushed_cv_.wait(lock, [&] { return durable_ticket_ >= target || paused_ || stopping_; });
+  if (durable_ticket_ < target) {
     return Error(ErrorCode::kInternal, "the audit trail cannot be written: " + failure_);
   }
   return util::Status::Ok();
 }
 
+util::Result<std::vector<storage::AuditRow>> AuditLog::ReadAfter(std::uint64_t after_seq) {
+  constexpr std::size_t kPage = 4096;
+  std::vector<storage::AuditRow> all;
+  for (;;) {
+    util::Result<std::vector<storage::AuditRow>> rows = store_->ReadAudit(after_seq, kPage);
+    if (!rows.ok()) return Error(ErrorCode::kInternal, "storage: " + rows.error().message());
+    const std::size_t n = rows->size();
+    if (n > 0) after_seq = rows->back().seq;
+    all.insert(all.end(), std::make_move_iterator(rows->begin()),
+               std::make_move_iterator(rows->end()));
+    if (n < kPage) return all;
+  }
+}
+
+void AuditLog::RechainLocked() {
+  std::uint64_t seq = tail_seq_;
+  std::string prev = tail_prev_;
+  for (Queued& q : queue_) {
+    q.row.seq = ++seq;
+    q.row.entry = EncodeAuditEntry(q.event, q.row.seq, prev, q.ts);
+    prev = crypto::PayloadB3(q.row.entry);
+  }
+  seq_ = seq;
+  prev_hash_ = std::move(prev);
+}
+
 void AuditLog::Flush() {
+  // Consecutive re-chains without a successful write; bounded so that a store that keeps
+  // refusing pauses the trail instead of spinning.
+  constexpr int kMaxRechains = 256;
+  int rechains = 0;
   std::unique_lock lock(mu_);
   for (;;) {
     queued_cv_.wait(lock, [&] { return stopping_ || (!queue_.empty() && !paused_); });
     if (queue_.empty() || paused_) return;  // stopping: nothing (writable) left
-    std::vector<storage::AuditRow> batch(queue_.begin(), queue_.end());
+    std::vector<storage::AuditRow> batch;
+    batch.reserve(queue_.size());
+    for (const Queued& q : queue_) batch.push_back(q.row);
+    const std::uint64_t last_ticket = queue_.back().ticket;
+    const std::uint64_t base_seq = tail_seq_;
+    const std::string base_prev = tail_prev_;
     lock.unlock();
     util::Status s = store_->AppendAudit(batch);
+    // On kChainMismatch: the stored trail after our tail, which is an earlier attempt of
+    // ours that reached the store after all, entries other instances appended, or both.
+    std::optional<std::vector<storage::AuditRow>> moved;
+    std::size_t present = 0;  // leading entries of `batch` found stored
+    std::uint64_t new_seq = base_seq;
+    std::string new_prev = base_prev;
     if (!s.ok() && s.error().code() == ErrorCode::kChainMismatch) {
-      // An earlier attempt may have reached the store after all: skip what is there.
-      util::Result<std::vector<storage::AuditRow>> stored =
-          store_->ReadAudit(batch.front().seq - 1, batch.size());
-      std::size_t present = 0;
-      if (stored.ok()) {
+      util::Result<std::vector<storage::AuditRow>> stored = ReadAfter(base_seq);
+      if (!stored.ok()) {
+        s = std::move(stored).error();
+      } else if (util::Status v = VerifyAuditRows(*stored, new_seq, new_prev); !v.ok()) {
+        s = Error(ErrorCode::kInternal, "the stored trail does not verify: " + v.error().message());
+      } else {
         while (present < stored->size() && present < batch.size() &&
                (*stored)[present].entry == batch[present].entry) {
           ++present;
         }
-      }
-      if (present > 0) {
-        std::vector<storage::AuditRow> rest(batch.begin() + static_cast<std::ptrdiff_t>(present),
-                                            batch.end());
-        s = rest.empty() ? util::Status::Ok() : store_->AppendAudit(rest);
+        if (present == batch.size() && stored->size() == present) {
+          s = util::Status::Ok();  // all ours
+        } else if (stored->empty()) {
+          // Refused, yet nothing follows our tail: not a race we can resolve.
+        } else {
+          moved = std::move(stored).value();
+        }
       }
     }
     lock.lock();
-    attempted_seq_ = batch.back().seq;
+    if (moved.has_value() && rechains < kMaxRechains) {
+      // Entries of ours found stored are durable; the rest go after the new tail.
+      ++rechains;
+      std::uint64_t durable = durable_ticket_;
+      for (std::size_t i = 0; i < present; ++i) {
+        durable = queue_.front().ticket;
+        queue_.pop_front();
+      }
+      durable_ticket_ = durable;
+      tail_seq_ = new_seq;
+      tail_prev_ = std::move(new_prev);
+      RechainLocked();
+      if (present > 0) flushed_cv_.notify_all();
+      continue;
+    }
+    if (moved.has_value()) {
+      s = Error(ErrorCode::kInternal,
+                "the audit trail kept moving under " + std::to_string(kMaxRechains) + " re-chains");
+    }
+    attempted_ticket_ = last_ticket;
+    rechains = 0;
     if (s.ok()) {
       for (std::size_t i = 0; i < batch.size(); ++i) queue_.pop_front();
-      durable_seq_ = batch.back().seq;
+      durable_ticket_ = last_ticket;
+      tail_seq_ = batch.back().seq;
+      tail_prev_ = crypto::PayloadB3(batch.back().entry);
     } else {
       paused_ = true;
       failure_ = s.error().message();

@@ -46,10 +46,6 @@ util::Result<std::unique_ptr<Registry>> Registry::Open(storage::Store* store,
   r->trust_roots_ = std::make_shared<const model::Governance>(std::move(trust_roots));
   r->governance_history_[0] = r->trust_roots_;
 
-  util::Result<std::uint64_t> head_version = store->HeadVersion();
-  if (!head_version.ok()) return StoreError(head_version.error());
-  r->stored_head_ = *head_version;
-
   // Retention: the records before the prune anchor are gone, so the log can only be
   // verified from the anchor on (it is validated like a checkpoint).
   util::Result<std::optional<storage::CheckpointRow>> anchor = store->LoadPruneAnchor();
@@ -66,6 +62,11 @@ util::Result<std::unique_ptr<Registry>> Registry::Open(storage::Store* store,
   std::unique_ptr<ChainVerifier> verifier;
   util::Result<std::optional<storage::CheckpointRow>> checkpoint = store->LoadCheckpoint();
   if (!checkpoint.ok()) return StoreError(checkpoint.error());
+  // HEAD is read after the checkpoint and the anchor: with other instances committing and
+  // checkpointing meanwhile (a shared store), both are then at or below it.
+  util::Result<std::uint64_t> head_version = store->HeadVersion();
+  if (!head_version.ok()) return StoreError(head_version.error());
+  r->stored_head_ = *head_version;
   if (checkpoint->has_value() && (*checkpoint)->version > 0 && (*checkpoint)->version >= pruned) {
     util::Result<ChainVerifier::State> state = r->StateFromCheckpoint(**checkpoint);
     if (!state.ok()) {
@@ -143,31 +144,38 @@ util::Result<std::unique_ptr<Registry>> Registry::Open(storage::Store* store,
       if (!s.ok()) return StoreError(s.error());
       continue;
     }
-    util::Result<json::Value> value = json::Parse(row.canonical_payload);
-    if (!value.ok()) {
-      return Error(ErrorCode::kInternal, "recovery: proposal " + row.proposal_id +
-                                             " does not parse: " + value.error().message());
-    }
-    util::Result<model::CanonicalPayload> payload =
-        model::MakeCanonicalPayload(*value, r->options_.payload_limits);
-    if (!payload.ok() || payload->proposal_id != row.proposal_id ||
-        payload->canonical != row.canonical_payload) {
-      return Error(ErrorCode::kInternal,
-                   "recovery: proposal " + row.proposal_id + " does not match its payload");
-    }
+    util::Result<Pending> pending = r->PendingFromRow(row);
+    if (!pending.ok()) return std::move(pending).error();
     util::Result<std::vector<model::Approval>> approvals = store->LoadApprovals(row.proposal_id);
     if (!approvals.ok()) return StoreError(approvals.error());
-    Pending p;
-    p.payload = std::move(payload).value();
-    p.canonical = std::make_shared<const std::string>(p.payload.canonical);
-    p.created_at = row.created_at;
-    p.expires_at = row.expires_at;
+    Pending p = std::move(pending).value();
     p.seq = r->next_seq_++;
     p.approvals = std::move(approvals).value();
     r->pending_by_seq_[p.seq] = row.proposal_id;
     r->pending_.emplace(row.proposal_id, std::move(p));
   }
   return r;
+}
+
+util::Result<Registry::Pending> Registry::PendingFromRow(const storage::ProposalRow& row) const {
+  util::Result<json::Value> value = json::Parse(row.canonical_payload);
+  if (!value.ok()) {
+    return Error(ErrorCode::kInternal, "recovery: proposal " + row.proposal_id +
+                                           " does not parse: " + value.error().message());
+  }
+  util::Result<model::CanonicalPayload> payload =
+      model::MakeCanonicalPayload(*value, options_.payload_limits);
+  if (!payload.ok() || payload->proposal_id != row.proposal_id ||
+      payload->canonical != row.canonical_payload) {
+    return Error(ErrorCode::kInternal,
+                 "recovery: proposal " + row.proposal_id + " does not match its payload");
+  }
+  Pending p;
+  p.payload = std::move(payload).value();
+  p.canonical = std::make_shared<const std::string>(p.payload.canonical);
+  p.created_at = row.created_at;
+  p.expires_at = row.expires_at;
+  return p;
 }
 
 util::Result<ChainVerifier::State> Registry::StateFromCheckpoint(
@@ -210,12 +218,21 @@ util::Status Registry::VerifyStoredVersion(ChainVerifier& verifier, std::uint64_
   // signed_at); the chain verifier catches everything else.
   util::Result<std::optional<storage::CommitMeta>> meta = store_->ReadCommitMeta(v);
   if (!meta.ok()) return StoreError(meta.error());
-  if (!meta->has_value() || (*meta)->leaf_hash != LeafHash(**record)) {
+  return VerifyVersion(verifier, v, *record, *meta);
+}
+
+util::Status Registry::VerifyVersion(ChainVerifier& verifier, std::uint64_t v,
+                                     const std::optional<std::string>& record,
+                                     const std::optional<storage::CommitMeta>& meta) const {
+  if (!record.has_value()) {
+    return Error(ErrorCode::kInternal, "version " + std::to_string(v) + ": missing from the store");
+  }
+  if (!meta.has_value() || meta->leaf_hash != LeafHash(*record)) {
     return Error(ErrorCode::kInternal,
                  "version " + std::to_string(v) + ": record does not match its stored leaf hash");
   }
-  REGISTRY_RETURN_IF_ERROR(verifier.Next(**record));
-  if (crypto::Base64Encode((*meta)->root) != RootBase64(verifier.frontier())) {
+  REGISTRY_RETURN_IF_ERROR(verifier.Next(*record));
+  if (crypto::Base64Encode(meta->root) != RootBase64(verifier.frontier())) {
     return Error(ErrorCode::kInternal,
                  "version " + std::to_string(v) + ": stored Merkle root does not match the log");
   }
@@ -397,6 +414,150 @@ void Registry::SetCommitListener(CommitListener* listener) {
   listener_ = listener;
 }
 
+util::Status Registry::CatchUp() {
+  std::lock_guard lock(mu_);
+  return CatchUpLocked();
+}
+
+util::Status Registry::CatchUpLocked() {
+  REGISTRY_RETURN_IF_ERROR(CheckWritable());
+  util::Result<std::uint64_t> stored = store_->HeadVersion();
+  if (!stored.ok()) return StoreError(stored.error());
+  std::shared_ptr<const HeadState> head = Head();
+  if (*stored <= head->head.version) return util::Status::Ok();
+  ChainVerifier::State state;
+  state.version = head->head.version;
+  state.payload_b3 = head->head.payload_b3;
+  state.committed_at = head->head.committed_at.value_or("");
+  state.governance = head->governance;
+  state.frontier = frontier_;
+  ChainVerifier verifier(std::move(state), options_.payload_limits);
+  for (std::uint64_t v = head->head.version + 1; v <= *stored; ++v) {
+    // A store fault leaves HEAD where it got to (the next call resumes); only a version
+    // that does not verify takes the write plane down.
+    util::Result<std::optional<std::string>> record = store_->ReadRecord(v);
+    if (!record.ok()) return StoreError(record.error());
+    util::Result<std::optional<storage::CommitMeta>> meta = store_->ReadCommitMeta(v);
+    if (!meta.ok()) return StoreError(meta.error());
+    if (util::Status ok = VerifyVersion(verifier, v, *record, *meta); !ok.ok()) {
+      FailVerification(ok.error().message());
+      return ok;
+    }
+    frontier_ = verifier.frontier();
+    std::shared_ptr<const HeadState> prev = Head();
+    auto next = std::make_shared<HeadState>();
+    next->head.version = v;
+    next->head.payload_b3 = verifier.payload_b3();
+    next->head.committed_at = verifier.committed_at();
+    next->head.root = RootBase64(frontier_);
+    CommitEvent event;
+    event.version = v;
+    event.payload_b3 = next->head.payload_b3;
+    event.committed_at = verifier.committed_at();
+    event.root = next->head.root;
+    event.proposal_id = (*meta)->proposal_id;
+    event.record = std::make_shared<const std::string>(std::move(**record));
+    std::vector<std::string> stale;
+    {
+      std::unique_lock lock(state_mu_);
+      if (prev->governance->Equivalent(verifier.governance())) {
+        next->governance = prev->governance;
+      } else {
+        next->governance = verifier.shared_governance();
+        governance_history_[v] = next->governance;
+      }
+      head_.store(std::move(next), std::memory_order_release);
+      for (auto pit = pending_.begin(); pit != pending_.end();) {
+        if (pit->second.payload.payload.version <= v) {
+          if (pit->first != event.proposal_id) stale.push_back(pit->first);
+          pending_by_seq_.erase(pit->second.seq);
+          pit = pending_.erase(pit);
+        } else {
+          ++pit;
+        }
+      }
+      recent_.push_back(event);
+      recent_.back().record.reset();
+      if (recent_.size() > kRecentEvents) recent_.pop_front();
+    }
+    if (listener_ != nullptr) listener_->OnCommit(event);
+    // The committing instance marked stale only what it held; derivable at recovery.
+    for (const std::string& sid : stale) {
+      (void)store_->SetProposalStatus(sid, ProposalStatus::kStale);
+    }
+  }
+  return util::Status::Ok();
+}
+
+void Registry::SyncForLocked(std::uint64_t version) {
+  if (options_.shared_store && version > Head()->head.version + 1) (void)CatchUpLocked();
+}
+
+util::Status Registry::RefreshProposal(std::string_view proposal_id) {
+  std::lock_guard lock(mu_);
+  util::Result<PendingMap::iterator> it = RefreshProposalLocked(std::string(proposal_id));
+  if (!it.ok()) return std::move(it).error();
+  return util::Status::Ok();
+}
+
+util::Status Registry::RefreshPending() {
+  std::lock_guard lock(mu_);
+  util::Result<std::vector<storage::ProposalRow>> rows = store_->LoadPendingProposals();
+  if (!rows.ok()) return StoreError(rows.error());
+  std::set<std::string> ids;
+  for (const storage::ProposalRow& row : *rows) ids.insert(row.proposal_id);
+  for (const auto& [id, p] : pending_) ids.insert(id);
+  for (const std::string& id : ids) {
+    util::Result<PendingMap::iterator> it = RefreshProposalLocked(id);
+    if (!it.ok() && it.error().code() != ErrorCode::kNotFound) return std::move(it).error();
+  }
+  return util::Status::Ok();
+}
+
+util::Result<Registry::PendingMap::iterator> Registry::RefreshProposalLocked(
+    const std::string& id) {
+  // Being inserted by this instance right now: Propose puts it in place itself.
+  if (proposing_.count(id) > 0) return pending_.end();
+  util::Result<std::optional<storage::ProposalRow>> row = store_->GetProposal(id);
+  if (!row.ok()) return StoreError(row.error());
+  auto it = pending_.find(id);
+  if (!row->has_value()) {
+    return Error(ErrorCode::kNotFound, "no proposal " + id);
+  }
+  const storage::ProposalRow& r = **row;
+  SyncForLocked(r.version);
+  it = pending_.find(id);  // the catch-up may have removed it
+  if (r.status != ProposalStatus::kPending || r.version <= Head()->head.version) {
+    if (it != pending_.end()) ErasePendingLocked(it);
+    return pending_.end();
+  }
+  util::Result<std::vector<model::Approval>> approvals = store_->LoadApprovals(id);
+  if (!approvals.ok()) return StoreError(approvals.error());
+  if (it != pending_.end()) {
+    std::unique_lock state(state_mu_);
+    it->second.approvals = std::move(approvals).value();
+    return it;
+  }
+  util::Result<Pending> pending = PendingFromRow(r);
+  if (!pending.ok()) return std::move(pending).error();
+  Pending p = std::move(pending).value();
+  p.approvals = std::move(approvals).value();
+  p.seq = next_seq_++;
+  std::unique_lock state(state_mu_);
+  pending_by_seq_[p.seq] = id;
+  return pending_.emplace(id, std::move(p)).first;
+}
+
+util::Status Registry::ReloadApprovalsLocked(PendingMap::iterator it) {
+  util::Result<std::vector<model::Approval>> approvals = store_->LoadApprovals(it->first);
+  if (!approvals.ok()) return StoreError(approvals.error());
+  // Every approval this instance accepted is stored before it is applied, so the store's
+  // list holds them all, and those accepted elsewhere.
+  std::unique_lock state(state_mu_);
+  it->second.approvals = std::move(approvals).value();
+  return util::Status::Ok();
+}
+
 std::shared_ptr<const model::Governance> Registry::GovernanceFor(std::uint64_t version) const {
   // In force for `version` is the governance after version - 1.
   auto it = governance_history_.upper_bound(version == 0 ? 0 : version - 1);
@@ -486,10 +647,17 @@ util::Result<ProposeOutcome> Registry::Propose(model::CanonicalPayload payload) 
     util::Result<std::optional<storage::ProposalRow>> known = store_->GetProposal(id);
     if (!known.ok()) return StoreError(known.error());
     if (known->has_value()) {
+      if (options_.shared_store && (*known)->status == ProposalStatus::kPending) {
+        // Proposed through another instance sharing the store.
+        util::Result<PendingMap::iterator> it = RefreshProposalLocked(id);
+        if (!it.ok()) return std::move(it).error();
+        if (*it != pending_.end()) return ProposeOutcome{ViewOf(id, (*it)->second), false};
+      }
       util::Result<ProposalView> view = ViewOfRow(**known);
       if (!view.ok()) return std::move(view).error();
       return ProposeOutcome{std::move(view).value(), false};
     }
+    SyncForLocked(payload.payload.version);
     REGISTRY_RETURN_IF_ERROR(CheckOnHead(payload.payload));
     if (pending_.size() + proposing_.size() >= options_.max_pending) {
       ExpireDueLocked();
@@ -514,7 +682,25 @@ util::Result<ProposeOutcome> Registry::Propose(model::CanonicalPayload payload) 
 
   std::lock_guard lock(mu_);
   proposing_.erase(id);
-  if (!stored.ok()) return StoreError(stored.error());
+  if (!stored.ok()) {
+    // Another instance sharing the store may have inserted the same payload first: that
+    // is the same proposal.
+    if (options_.shared_store) {
+      util::Result<std::optional<storage::ProposalRow>> known = store_->GetProposal(id);
+      if (known.ok() && known->has_value()) {
+        util::Result<PendingMap::iterator> it = RefreshProposalLocked(id);
+        if (it.ok() && *it != pending_.end())
+          return ProposeOutcome{ViewOf(id, (*it)->second), false};
+        util::Result<ProposalView> view = ViewOfRow(**known);
+        if (!view.ok()) return std::move(view).error();
+        return ProposeOutcome{std::move(view).value(), false};
+      }
+    }
+    return StoreError(stored.error());
+  }
+  if (auto existing = pending_.find(id); existing != pending_.end()) {
+    return ProposeOutcome{ViewOf(id, existing->second), false};
+  }
   Pending p;
   p.canonical = std::make_shared<const std::string>(payload.canonical);
   p.payload = std::move(payload);
@@ -560,6 +746,14 @@ util::Result<ApproveOutcome> Registry::Approve(std::string_view proposal_id,
   {
     std::lock_guard lock(mu_);
     auto it = pending_.find(id);
+    if (it == pending_.end() && options_.shared_store) {
+      util::Result<PendingMap::iterator> refreshed = RefreshProposalLocked(id);
+      if (!refreshed.ok()) return std::move(refreshed).error();
+      it = *refreshed;
+    } else if (it != pending_.end()) {
+      SyncForLocked(it->second.payload.payload.version);
+      it = pending_.find(id);
+    }
     if (it == pending_.end()) return NotPendingError(id);
     REGISTRY_RETURN_IF_ERROR(CheckOpenLocked(it));
     const Pending& p = it->second;
@@ -610,13 +804,26 @@ util::Result<ApproveOutcome> Registry::Approve(std::string_view proposal_id,
     if (it != pending_.end()) {
       std::vector<std::string>& reserved = it->second.reserved_signers;
       reserved.erase(std::find(reserved.begin(), reserved.end(), approval.signer_id));
-      if (stored.ok()) it->second.approvals.push_back(approval);
+      // A refresh from the store (shared store) may have brought it in already.
+      std::vector<model::Approval>& have = it->second.approvals;
+      if (stored.ok() && std::none_of(have.begin(), have.end(), [&](const model::Approval& a) {
+            return a.signer_id == approval.signer_id;
+          })) {
+        have.push_back(approval);
+      }
     }
   }
-  if (!stored.ok()) return StoreError(stored.error());
+  if (!stored.ok()) {
+    // The same signer's approval accepted by another instance sharing the store.
+    if (stored.error().code() == ErrorCode::kDuplicateApproval) return std::move(stored).error();
+    return StoreError(stored.error());
+  }
   // Committed, expired or passed by HEAD while the approval was being stored: it is on
   // record but can no longer count.
   if (it == pending_.end()) return NotPendingError(id);
+  // Shared store: count the approvals other instances accepted too. The approval is stored
+  // already, so a failed reload must not turn into an error the client would retry.
+  if (options_.shared_store) (void)ReloadApprovalsLocked(it);
   Pending& p = it->second;
 
   ApproveOutcome out;
@@ -667,6 +874,13 @@ util::Result<CommitOutcome> Registry::Commit(std::string_view proposal_id,
   REGISTRY_RETURN_IF_ERROR(CheckWritable());
   std::lock_guard lock(mu_);
   auto it = pending_.find(std::string(proposal_id));
+  if (it == pending_.end() && options_.shared_store) {
+    util::Result<PendingMap::iterator> refreshed = RefreshProposalLocked(std::string(proposal_id));
+    if (!refreshed.ok() && refreshed.error().code() != ErrorCode::kNotFound) {
+      return std::move(refreshed).error();
+    }
+    if (refreshed.ok()) it = *refreshed;
+  }
   if (it == pending_.end()) return CommittedOutcome(proposal_id);
   REGISTRY_RETURN_IF_ERROR(CheckOpenLocked(it));
   return CommitLocked(it, corr_id);
@@ -675,6 +889,14 @@ util::Result<CommitOutcome> Registry::Commit(std::string_view proposal_id,
 util::Result<CommitOutcome> Registry::CommitLocked(PendingMap::iterator it,
                                                    std::string_view corr_id) {
   const std::string id = it->first;
+  if (options_.shared_store) {
+    // This instance may lag behind the store, and other instances may have accepted
+    // approvals of this proposal.
+    SyncForLocked(it->second.payload.payload.version);
+    it = pending_.find(id);
+    if (it == pending_.end()) return NotPendingError(id);
+    REGISTRY_RETURN_IF_ERROR(ReloadApprovalsLocked(it));
+  }
   Pending& p = it->second;
   std::shared_ptr<const HeadState> head = Head();
   const model::Payload& pl = p.payload.payload;
@@ -698,7 +920,12 @@ util::Result<CommitOutcome> Registry::CommitLocked(PendingMap::iterator it,
   next_frontier.AppendLeafHash(row.leaf_hash);
   row.root = next_frontier.Root();
   if (util::Status s = store_->AppendCommit(row); !s.ok()) {
-    if (s.error().code() == ErrorCode::kChainMismatch) return std::move(s).error();
+    if (s.error().code() == ErrorCode::kChainMismatch) {
+      // Another instance sharing the store took this version: learn of it, so that the
+      // client's retry meets the new HEAD. The 409 stands.
+      (void)CatchUpLocked();
+      return std::move(s).error();
+    }
     return StoreError(s.error());
   }
 
@@ -767,6 +994,13 @@ util::Result<ProposalView> Registry::GetProposal(std::string_view proposal_id) {
   if (!row.ok()) return StoreError(row.error());
   if (!row->has_value()) {
     return Error(ErrorCode::kNotFound, "no proposal " + std::string(proposal_id));
+  }
+  if (options_.shared_store && (*row)->status == ProposalStatus::kPending) {
+    // Proposed through another instance: load it here.
+    REGISTRY_RETURN_IF_ERROR(RefreshProposal(proposal_id));
+    std::shared_lock state(state_mu_);
+    auto it = pending_.find(std::string(proposal_id));
+    if (it != pending_.end()) return ViewOf(it->first, it->second);
   }
   return ViewOfRow(**row);
 }

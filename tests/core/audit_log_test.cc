@@ -3,9 +3,12 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
+#include <future>
 #include <thread>
 
 #include "registry/crypto/blake3.h"
+#include "registry/storage/fault_injection_store.h"
 #include "registry/storage/memory_store.h"
 #include "testing/forwarding_store.h"
 
@@ -133,6 +136,44 @@ TEST(AuditLogTest, StoreFailurePausesTheChainUntilRetry) {
   EXPECT_TRUE(VerifyAuditRows(rows, seq, prev).ok());
   EXPECT_NE(rows[1].entry.find("\"corr_id\":\"c1\""), std::string::npos);
   EXPECT_NE(rows[2].entry.find("\"corr_id\":\"c2\""), std::string::npos);
+}
+
+// A Record whose entry was queued while an earlier batch was in the store, when that batch
+// fails, gets the error at once (as every later caller does) instead of waiting for a
+// Retry() that may never succeed, e.g. on a disk that stays full. It used to block until
+// then, and a worker pool's Stop behind it.
+TEST(AuditLogTest, RecordQueuedBehindAFailingFlushAnswersWithoutRetry) {
+  storage::MemoryStore inner;
+  storage::FaultInjectingStore store(&inner);
+  util::ManualClock clock(kAt);
+  auto log = std::move(AuditLog::Open(&store, &clock)).value();
+  const storage::StoreOps append = storage::StoreOps::Of(storage::StoreOp::kAppendAudit);
+  store.Block(append);
+  auto first = std::async(std::launch::async, [&] { return log->Record(Event(0, true)); });
+  ASSERT_TRUE(store.WaitUntilBlocked(1, std::chrono::seconds(60)));
+  // Entry 1 is in the (blocked) store; entry 2 queues behind it.
+  auto second = std::async(std::launch::async, [&] { return log->Record(Event(1, true)); });
+  while (log->last_seq() < 2) std::this_thread::yield();
+  store.Fail(append, std::string(storage::FaultInjectingStore::kEnospc));
+  store.Unblock();
+  util::Status s1 = first.get();
+  EXPECT_FALSE(s1.ok());
+  // Bounded only so that a regression fails instead of hanging; the answer is immediate.
+  const bool answered = second.wait_for(std::chrono::seconds(30)) == std::future_status::ready;
+  EXPECT_TRUE(answered) << "Record queued behind the failed flush is still waiting";
+  store.Heal();
+  ASSERT_TRUE(log->Retry().ok());  // also releases `second` if it was still waiting
+  util::Status s2 = second.get();
+  if (answered) {
+    ASSERT_FALSE(s2.ok());
+    EXPECT_EQ(s2.error().code(), util::ErrorCode::kInternal);
+  }
+  // Both entries were kept and written by Retry, in order.
+  std::vector<storage::AuditRow> rows = *inner.ReadAudit(0, 100);
+  ASSERT_EQ(rows.size(), 2u);
+  std::uint64_t seq = 0;
+  std::string prev = crypto::ZeroB3();
+  EXPECT_TRUE(VerifyAuditRows(rows, seq, prev).ok());
 }
 
 }  // namespace

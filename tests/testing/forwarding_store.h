@@ -2,6 +2,9 @@
 // that override one method to tamper with or fail it. Tests only.
 #pragma once
 
+#include <functional>
+#include <utility>
+
 #include "registry/storage/store.h"
 
 namespace registry::testing {
@@ -53,6 +56,9 @@ class ForwardingStore : public storage::Store {
   }
   util::Result<std::optional<storage::CheckpointRow>> LoadPruneAnchor() override {
     return inner_->LoadPruneAnchor();
+  }
+  util::Status SubscribeChanges(std::function<void(const storage::StoreChange&)> cb) override {
+    return inner_->SubscribeChanges(std::move(cb));
   }
   util::Status AppendAudit(const std::vector<storage::AuditRow>& rows) override {
     return inner_->AppendAudit(rows);

@@ -11,6 +11,12 @@
 // entry is durable. When a flush fails, its entries stay queued (in order: the chain cannot
 // skip them), their callers and every later caller get an error, and the flusher pauses
 // until Retry() succeeds. Thread-safe.
+//
+// Several instances may share one store (docs/SCALING.md): when the store refuses a batch
+// because the trail moved on (kChainMismatch), the flusher reads the entries appended
+// meanwhile, verifies them (VerifyAuditRows), re-chains the entries not yet acknowledged
+// after them (new seq and prev, same event and timestamp) and tries again. An entry is only
+// acknowledged once stored, so re-chaining never changes an acknowledged entry.
 #pragma once
 
 #include <condition_variable>
@@ -70,9 +76,22 @@ class AuditLog {
   std::uint64_t last_seq() const;
 
  private:
+  // One entry assigned and not yet durable. `ticket` identifies it to its caller across
+  // re-chaining, which changes its seq.
+  struct Queued {
+    std::uint64_t ticket = 0;
+    AuditEvent event;
+    util::UnixMillis ts = 0;
+    storage::AuditRow row;
+  };
+
   AuditLog(storage::Store* store, const util::Clock* clock, std::uint64_t seq,
            std::string prev_hash);
   void Flush();
+  // Every stored entry after `after_seq`, in order.
+  util::Result<std::vector<storage::AuditRow>> ReadAfter(std::uint64_t after_seq);
+  // Re-encodes every queued entry on the stored tail (tail_seq_, tail_prev_). Under mu_.
+  void RechainLocked();
 
   storage::Store* const store_;
   const util::Clock* const clock_;
@@ -80,13 +99,16 @@ class AuditLog {
   mutable std::mutex mu_;
   std::condition_variable queued_cv_;
   std::condition_variable flushed_cv_;
-  std::uint64_t seq_;      // last seq assigned
-  std::string prev_hash_;  // hash of the last entry assigned
-  std::deque<storage::AuditRow> queue_;  // assigned, not yet durable, in seq order
-  std::uint64_t durable_seq_;            // entries up to here are stored
-  std::uint64_t attempted_seq_;          // the last flush attempt covered entries up to here
-  bool paused_ = false;                  // a flush failed; waiting for Retry()
-  std::string failure_;                  // why the last flush failed
+  std::uint64_t seq_;                 // last seq assigned
+  std::string prev_hash_;             // hash of the last entry assigned
+  std::uint64_t tail_seq_;            // the last entry known to be stored (this instance's or not)
+  std::string tail_prev_;             // and its hash
+  std::deque<Queued> queue_;          // assigned, not yet durable, in seq order
+  std::uint64_t next_ticket_ = 0;     // last ticket handed out
+  std::uint64_t durable_ticket_ = 0;  // entries up to this ticket are stored
+  std::uint64_t attempted_ticket_ = 0;  // the last flush attempt covered entries up to here
+  bool paused_ = false;                 // a flush failed; waiting for Retry()
+  std::string failure_;                 // why the last flush failed
   bool stopping_ = false;
   std::thread flusher_;
 };

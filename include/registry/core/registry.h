@@ -11,6 +11,11 @@
 // Readers (Head(), GetProposal, ListPending) are safe from any thread. Head() is a lock-free
 // atomic load of an immutable snapshot.
 //
+// Several instances may share one store (RegistryOptions::shared_store): the store's CAS on
+// HEAD keeps the history linear, and CatchUp() / RefreshProposal() bring this instance's
+// view up to what the others committed, proposed and approved (called from the store's
+// change feed, and by the registry itself when it meets a version or proposal it lacks).
+//
 // Errors map 1:1 to SPEC §2.3 codes through util::ErrorCode.
 #pragma once
 
@@ -47,6 +52,10 @@ struct RegistryOptions {
   std::chrono::milliseconds max_clock_skew = std::chrono::minutes(5);
   bool auto_commit = false;
   model::PayloadLimits payload_limits;
+  // The store is shared with other registry instances (docs/SCALING.md): approvals are
+  // reloaded from the store before a quorum check, and proposals or versions this instance
+  // has not seen are looked up in the store. Off: the single-instance fast path.
+  bool shared_store = false;
 };
 
 // Retention (SPEC §4.3): which old records ApplyRetention prunes. HEAD and the last
@@ -155,6 +164,23 @@ class Registry {
   // kInternal.
   util::Result<CommitOutcome> Commit(std::string_view proposal_id, std::string_view corr_id = {});
 
+  // Shared store: applies the versions other instances committed after this instance's
+  // HEAD, in order, each verified like the tail at Open (VerifyStoredVersion from HEAD's
+  // state); per version HEAD, the Merkle frontier, the governance history and the recent
+  // events advance, the committed proposal leaves the pending set, the other pending ones
+  // for that version become stale, and the listener learns of the commit (empty corr_id).
+  // A verification failure takes the write plane down (verification_failure()); a store
+  // error leaves HEAD where it got to. Idempotent; safe from any thread.
+  util::Status CatchUp();
+
+  // Shared store: reloads one proposal and its approvals from the store into the pending
+  // set, or drops it from there when it is no longer pending. kNotFound when the store has
+  // no such proposal. Safe from any thread.
+  util::Status RefreshProposal(std::string_view proposal_id);
+
+  // Shared store: reloads every pending proposal (after the change feed lost notifications).
+  util::Status RefreshPending();
+
   // Any proposal known to the store. kNotFound when there is none.
   util::Result<ProposalView> GetProposal(std::string_view proposal_id);
 
@@ -250,6 +276,20 @@ class Registry {
   // Verifies stored version `v` as the next version of `verifier`, with its leaf hash and
   // Merkle root.
   util::Status VerifyStoredVersion(ChainVerifier& verifier, std::uint64_t v) const;
+  // The checks of VerifyStoredVersion on a record and its metadata already read.
+  util::Status VerifyVersion(ChainVerifier& verifier, std::uint64_t v,
+                             const std::optional<std::string>& record,
+                             const std::optional<storage::CommitMeta>& meta) const;
+  // A pending proposal rebuilt from its stored row (its approvals not loaded).
+  util::Result<Pending> PendingFromRow(const storage::ProposalRow& row) const;
+  util::Status CatchUpLocked();
+  // Shared store: catches up when `version` is beyond HEAD + 1 (this instance may lag).
+  void SyncForLocked(std::uint64_t version);
+  // Loads `id` from the store; returns its place in pending_, or pending_.end() when it is
+  // not pending (any more).
+  util::Result<PendingMap::iterator> RefreshProposalLocked(const std::string& id);
+  // Shared store: replaces the approvals of `it` by the store's (a superset).
+  util::Status ReloadApprovalsLocked(PendingMap::iterator it);
   void FailVerification(std::string message);
   bool Healthy() const;
   util::Status CheckWritable() const;

@@ -61,19 +61,8 @@ struct PostgresStoreOptions {
   std::chrono::milliseconds listener_retry_interval{500};
 };
 
-// What the listener reports. Delivered on the listener thread, in the order the database
-// committed the notifying transactions.
-struct StoreChange {
-  enum class Kind : std::uint8_t {
-    kCommit,    // `version` was committed (by any instance, this one included)
-    kProposal,  // the proposal `proposal_id`, its approvals or its status changed
-    kResync,    // (re)connected or quiet for a while: `version` is HEAD now; anything may
-                // have changed since the last report, so reload what is cached
-  };
-  Kind kind = Kind::kCommit;
-  std::uint64_t version = 0;
-  std::string proposal_id;
-};
+// The listener reports StoreChange (store.h), on the listener thread, in the order the
+// database committed the notifying transactions.
 
 class PostgresStore final : public Store {
  public:
@@ -123,7 +112,7 @@ class PostgresStore final : public Store {
   // another thread); it MUST NOT call SubscribeChanges. REQUIRES: called at most once.
   // Returns once the first LISTEN is in place, so every commit after the return is
   // reported; kInternal when the listener cannot connect at all.
-  util::Status SubscribeChanges(ChangeCallback callback);
+  util::Status SubscribeChanges(ChangeCallback callback) override;
 
  private:
   struct Impl;

@@ -11,6 +11,7 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -75,6 +76,19 @@ struct CheckpointRow {
 struct AuditRow {
   std::uint64_t seq = 0;  // 1, 2, 3, ... without gaps
   std::string entry;      // canonical JSON of the entry
+};
+
+// A change made to the store, possibly by another process sharing it (SubscribeChanges).
+struct StoreChange {
+  enum class Kind : std::uint8_t {
+    kCommit,    // `version` was committed (by any instance, this one included)
+    kProposal,  // the proposal `proposal_id`, its approvals or its status changed
+    kResync,    // (re)connected or quiet for a while: `version` is HEAD now; anything may
+                // have changed since the last report, so reload what is cached
+  };
+  Kind kind = Kind::kCommit;
+  std::uint64_t version = 0;
+  std::string proposal_id;
 };
 
 class Store {
@@ -149,6 +163,17 @@ class Store {
 
   // Bytes the store occupies (files for persistent backends, an estimate in memory).
   virtual std::uint64_t SizeBytes() = 0;
+
+  // --- Shared stores (several registry instances on one database, docs/SCALING.md) ---
+
+  // Reports changes other writers make (and this one's) to `callback`, on a thread of the
+  // store, in commit order; notifications may be lost, and a kResync then says so. The
+  // default does nothing and returns OK: a single-instance backend never changes behind the
+  // registry's back. The callback MUST NOT block for long. REQUIRES: called at most once.
+  virtual util::Status SubscribeChanges(std::function<void(const StoreChange&)> callback) {
+    (void)callback;
+    return util::Status::Ok();
+  }
 };
 
 }  // namespace registry::storage
