@@ -55,4 +55,7 @@ void AddInitCommand(CLI::App& root, CommandList& commands);
 // verify: re-check a running registry's whole log (and, with --audit, its audit trail).
 void AddVerifyCommand(CLI::App& root, CommandList& commands);
 
+// fetch: mirror a registry's log into an archive directory for `verify --dir` (fetch.cc).
+void AddFetchCommand(CLI::App& root, CommandList& commands);
+
 }  // namespace registry::ctl

@@ -26,6 +26,7 @@ int Main(int argc, char** argv) {
   AddTokenCommand(app, commands);
   AddInitCommand(app, commands);
   AddVerifyCommand(app, commands);
+  AddFetchCommand(app, commands);
 
   try {
     app.parse(argc, argv);

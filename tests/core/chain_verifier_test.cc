@@ -6,6 +6,7 @@
 #include "registry/crypto/base64.h"
 #include "registry/crypto/blake3.h"
 #include "registry/storage/memory_store.h"
+#include "registry/util/thread_pool.h"
 #include "testing/fixtures.h"
 
 namespace registry::core {
@@ -122,6 +123,99 @@ TEST_F(ChainVerifierTest, UnknownSignerInRecordFails) {
                                                           "2026-11-26T00:00:00.000Z");
   std::string error = VerifyAll({record});
   EXPECT_NE(error.find("org:zz#k9"), std::string::npos) << error;
+}
+
+// NextBatch over `records` on a pool of `threads`; the first error message, or "".
+std::string VerifyBatch(const model::Governance& roots, const std::vector<std::string>& records,
+                        std::size_t threads) {
+  util::ThreadPool pool(threads);
+  std::vector<std::string_view> views(records.begin(), records.end());
+  ChainVerifier v(roots);
+  util::Status s = v.NextBatch(views, pool);
+  return s.ok() ? "" : s.error().message();
+}
+
+TEST_F(ChainVerifierTest, NextBatchReachesTheSameStateAsNext) {
+  util::ThreadPool pool(3);
+  std::vector<std::string_view> views(records_.begin(), records_.end());
+  ChainVerifier batch(roots_);
+  std::vector<Hash> leaves;
+  ASSERT_TRUE(batch.NextBatch(views, pool, &leaves).ok());
+  EXPECT_EQ(batch.version(), 3u);
+  EXPECT_EQ(batch.payload_b3(), registry_->Head()->head.payload_b3);
+  EXPECT_EQ(std::optional<std::string>(batch.committed_at()), registry_->Head()->head.committed_at);
+  EXPECT_EQ(crypto::Base64Encode(batch.frontier().Root()), registry_->Head()->head.root);
+  EXPECT_EQ(batch.governance(), rotated_);
+  ASSERT_EQ(leaves.size(), 3u);
+  for (std::size_t i = 0; i < 3; ++i) EXPECT_EQ(leaves[i], LeafHash(records_[i])) << i;
+  // Batches continue where the previous one ended.
+  ChainVerifier split(roots_);
+  ASSERT_TRUE(split.NextBatch(std::span(views).first(1), pool).ok());
+  ASSERT_TRUE(split.NextBatch(std::span(views).subspan(1), pool).ok());
+  EXPECT_EQ(split.frontier().Root(), batch.frontier().Root());
+  EXPECT_EQ(split.governance(), rotated_);
+}
+
+TEST_F(ChainVerifierTest, NextBatchFailsExactlyAsNextDoes) {
+  // Every one-byte flip of v2 and of v3 (the rotation): the same verdict and message, with
+  // one worker and with several.
+  for (std::size_t which : {1u, 2u}) {
+    for (std::size_t i = 0; i < records_[which].size(); ++i) {
+      std::vector<std::string> tampered = records_;
+      tampered[which][i] ^= 0x01;
+      const std::string sequential = VerifyAll(tampered);
+      ASSERT_EQ(VerifyBatch(roots_, tampered, 1), sequential) << which << " byte " << i;
+      ASSERT_EQ(VerifyBatch(roots_, tampered, 3), sequential) << which << " byte " << i;
+    }
+  }
+}
+
+TEST_F(ChainVerifierTest, NextBatchReportsTheEarliestFailingVersion) {
+  // v2 and v3 both broken (v3's signatures are checked on another thread first): v2 wins.
+  std::vector<std::string> tampered = records_;
+  const std::size_t sig2 = tampered[1].find("\"sig\":\"") + 7;
+  const std::size_t sig3 = tampered[2].find("\"sig\":\"") + 7;
+  tampered[1][sig2] = tampered[1][sig2] == 'A' ? 'B' : 'A';
+  tampered[2][sig3] = tampered[2][sig3] == 'A' ? 'B' : 'A';
+  const std::string error = VerifyBatch(roots_, tampered, 3);
+  EXPECT_NE(error.find("version 2: signature of"), std::string::npos) << error;
+  // Reordered history: version 1 is the first wrong one.
+  const std::string reordered = VerifyBatch(roots_, {records_[1], records_[0], records_[2]}, 3);
+  EXPECT_NE(reordered.find("version 1: record carries version 2"), std::string::npos) << reordered;
+  const std::string gap = VerifyBatch(roots_, {records_[0], records_[2]}, 3);
+  EXPECT_NE(gap.find("version 2: record carries version 3"), std::string::npos) << gap;
+}
+
+TEST_F(ChainVerifierTest, PreparedSignaturesAreReusedOnlyForTheKeyInForce) {
+  // Prepared against the wrong governance (v3 guessed with the rotated one in force): signer
+  // 0 is in neither, so NextPrepared checks it itself and the log still verifies.
+  ChainVerifier v(roots_);
+  ASSERT_TRUE(v.Next(records_[0]).ok());
+  ASSERT_TRUE(v.Next(records_[1]).ok());
+  ChainVerifier::Prepared guessed = ChainVerifier::Prepare(records_[2], {}, &rotated_);
+  ASSERT_FALSE(guessed.signatures.empty());
+  EXPECT_FALSE(guessed.signatures[0].checked);
+  ASSERT_TRUE(v.NextPrepared(guessed).ok());
+  EXPECT_EQ(v.version(), 3u);
+
+  // A result obtained with another key than the one in force is never trusted: v2 with a
+  // broken first signature, "pre-verified" as valid under a stranger's key for that signer.
+  std::vector<std::string> tampered = records_;
+  const std::size_t sig = tampered[1].find("\"sig\":\"") + 7;
+  tampered[1][sig] = tampered[1][sig] == 'A' ? 'B' : 'A';
+  ChainVerifier w(roots_);
+  ASSERT_TRUE(w.Next(records_[0]).ok());
+  ChainVerifier::Prepared forged = ChainVerifier::Prepare(tampered[1], {}, &roots_);
+  ASSERT_FALSE(forged.signatures.empty());
+  ASSERT_TRUE(forged.signatures[0].checked);
+  EXPECT_FALSE(forged.signatures[0].valid);
+  forged.signatures[0].key = testing::MakeSigner("zz", 1).keys.public_key;
+  forged.signatures[0].valid = true;
+  util::Status s = w.NextPrepared(forged);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.error().message().find("version 2: signature of " + signers_[2].id),
+            std::string::npos)
+      << s.error().message();
 }
 
 }  // namespace

@@ -33,6 +33,7 @@
 #include "registry/json/canonical.h"
 #include "registry/json/parse.h"
 #include "registry/json/value.h"
+#include "registry/model/commit_record.h"
 #include "registry/model/governance.h"
 #include "registry/model/payload.h"
 #include "registry/util/clock.h"
@@ -882,6 +883,239 @@ TEST(RegistryctlNetworkTest, VerifyChecksTheSignedCheckpointAndConsistency) {
   EXPECT_THAT(bad_path.err, HasSubstr("inclusion of version 1 does not verify"));
   EXPECT_EQ(fork.Stop(), 0);
   EXPECT_EQ(registry.Stop(), 0);
+}
+
+// An HTTP server answering fixed routes (path → status and body), 404 for any other: a mirror
+// that serves what a test wants, tampered or pruned.
+class Mirror {
+ public:
+  struct Route {
+    int status = 200;
+    std::string body;
+  };
+  explicit Mirror(std::map<std::string, Route> routes) : routes_(std::move(routes)) {
+    server_ = http::testing::StartServer(&handler_, http::testing::TestLimits(), nullptr);
+    EXPECT_NE(server_, nullptr);
+  }
+  std::string url() const {
+    return server_ == nullptr ? "http://127.0.0.1:1"
+                              : "http://127.0.0.1:" + std::to_string(server_->api_port());
+  }
+
+ private:
+  std::map<std::string, Route> routes_;
+  http::testing::FnHandler handler_{[this](http::Request r, http::Responder respond) {
+    auto it = routes_.find(r.path);
+    respond(it == routes_.end()
+                ? http::Response::Text(404, "application/json",
+                                       R"({"error":{"code":"NotFound","message":"no"}})")
+                : http::Response::Text(it->second.status, "application/json", it->second.body));
+  }};
+  std::unique_ptr<http::HttpServer> server_;
+};
+
+std::string RecordFile(const std::string& dir, int v) {
+  const std::string digits = std::to_string(v);
+  return dir + "/records/" + std::string(20 - digits.size(), '0') + digits + ".json";
+}
+
+// A copy of the archive `from`, to tamper with.
+std::string CopyArchive(const std::string& from, const std::string& to) {
+  std::filesystem::copy(from, to, std::filesystem::copy_options::recursive);
+  return to;
+}
+
+void SwapFiles(const std::string& a, const std::string& b) {
+  const std::string tmp = a + ".swap";
+  std::filesystem::rename(a, tmp);
+  std::filesystem::rename(b, a);
+  std::filesystem::rename(tmp, b);
+}
+
+TEST(RegistryctlNetworkTest, FetchArchivesTheLogIncrementallyAndVerifyDirChecksIt) {
+  TempDir keys;
+  const std::string key_file = keys.path() + "/log.key";
+  const std::string verifier = MakeLogKey(kOrigin, key_file);
+  ASSERT_FALSE(verifier.empty());
+  LocalRegistry registry(LogKeyArgs(kOrigin, key_file));
+  ASSERT_TRUE(registry.running());
+  const json::Value v1 = registry.CommitPayload(Str(registry.report(), "example_payload"));
+  const json::Value v2 =
+      registry.CommitPayload(registry.WriteNextPayload(2, Str(v1, "payload_b3")));
+  ASSERT_EQ(Int(v2, "version"), 2);
+  const std::string roots = registry.data() + "/trust_roots.json";
+  const std::string dir = keys.path() + "/archive";
+  auto verify_dir = [&](const std::string& d, std::vector<std::string> extra = {}) {
+    std::vector<std::string> args = {"verify", "--dir", d, "--trust-roots", roots};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return Ctl(args);
+  };
+
+  ProcessResult fetched = Ctl({"fetch", "--url", registry.url(), "--out", dir});
+  ASSERT_EQ(fetched.exit_code, kExitOk) << Describe(fetched);
+  EXPECT_EQ(Int(OutputJson(fetched), "fetched"), 2);
+  EXPECT_EQ(Int(OutputJson(fetched), "version"), 2);
+  // The layout: one file per version with the exact bytes served, HEAD and the checkpoint.
+  for (int v = 1; v <= 2; ++v) {
+    EXPECT_EQ(ReadFile(RecordFile(dir, v)), registry.Run({"get", std::to_string(v)}).out) << v;
+  }
+  EXPECT_EQ(ParseOrDie(ReadFile(dir + "/head.json")), ParseOrDie(registry.Run({"head"}).out));
+  EXPECT_THAT(ReadFile(dir + "/checkpoint"), StartsWith(std::string(kOrigin) + "\n2\n"));
+
+  const std::string cp2 = keys.path() + "/cp2";
+  ProcessResult ok = verify_dir(dir, {"--verifier-key", verifier, "--save-checkpoint", cp2});
+  ASSERT_EQ(ok.exit_code, kExitOk) << Describe(ok);
+  EXPECT_THAT(ok.err, HasSubstr("2 versions verified"));
+  EXPECT_THAT(ok.err, HasSubstr("checkpoint: size 2 signed by registry.test/log"));
+  EXPECT_THAT(ok.err, HasSubstr("2 inclusion proofs verified"));
+  EXPECT_EQ(Int(ParseOrDie(ok.out), "version"), 2);
+  EXPECT_EQ(ReadFile(cp2), ReadFile(dir + "/checkpoint"));
+
+  // Incremental: a version already archived is not fetched again (a marker in version 1's file
+  // survives), the new one is; --server is --url.
+  const std::string record1 = ReadFile(RecordFile(dir, 1));
+  WriteFile(RecordFile(dir, 1), "marker");
+  const json::Value v3 =
+      registry.CommitPayload(registry.WriteNextPayload(3, Str(v2, "payload_b3")));
+  ASSERT_EQ(Int(v3, "version"), 3);
+  ProcessResult again = Ctl({"fetch", "--server", registry.url(), "--out", dir});
+  ASSERT_EQ(again.exit_code, kExitOk) << Describe(again);
+  EXPECT_EQ(Int(OutputJson(again), "fetched"), 1);
+  EXPECT_EQ(Int(OutputJson(again), "version"), 3);
+  EXPECT_EQ(ReadFile(RecordFile(dir, 1)), "marker");
+  WriteFile(RecordFile(dir, 1), record1);
+  ProcessResult consistent =
+      verify_dir(dir, {"--verifier-key", verifier, "--previous-checkpoint", cp2});
+  ASSERT_EQ(consistent.exit_code, kExitOk) << Describe(consistent);
+  EXPECT_THAT(consistent.err, HasSubstr("3 versions verified"));
+  EXPECT_THAT(consistent.err, HasSubstr("consistency from 2 to 3 verified"));
+  // The archive and the server verify to the same HEAD.
+  ProcessResult online = Ctl({"verify", "--url", registry.url(), "--trust-roots", roots});
+  ASSERT_EQ(online.exit_code, kExitOk) << Describe(online);
+  EXPECT_EQ(online.out, consistent.out);
+
+  // Tampered archives: each fails (exit 1) naming the version and the rule.
+  ProcessResult modified_ok = verify_dir(dir);
+  ASSERT_EQ(modified_ok.exit_code, kExitOk) << Describe(modified_ok);
+  const std::string modified = CopyArchive(dir, keys.path() + "/modified");
+  std::string record3 = ReadFile(RecordFile(modified, 3));
+  ASSERT_NE(record3.find("node:v3"), std::string::npos);
+  record3.replace(record3.find("node:v3"), 7, "node:v9");
+  WriteFile(RecordFile(modified, 3), record3);
+  ProcessResult bad_record = verify_dir(modified);
+  EXPECT_EQ(bad_record.exit_code, kExitFailure) << Describe(bad_record);
+  EXPECT_THAT(bad_record.err, HasSubstr("version 3: payload_b3 "));
+  EXPECT_THAT(bad_record.err, HasSubstr("does not match the payload"));
+
+  const std::string reordered = CopyArchive(dir, keys.path() + "/reordered");
+  SwapFiles(RecordFile(reordered, 2), RecordFile(reordered, 3));
+  ProcessResult swapped = verify_dir(reordered);
+  EXPECT_EQ(swapped.exit_code, kExitFailure) << Describe(swapped);
+  EXPECT_THAT(swapped.err, HasSubstr("version 2: record carries version 3"));
+
+  const std::string gap = CopyArchive(dir, keys.path() + "/gap");
+  std::filesystem::remove(RecordFile(gap, 2));
+  ProcessResult missing = verify_dir(gap);
+  EXPECT_EQ(missing.exit_code, kExitFailure) << Describe(missing);
+  EXPECT_THAT(missing.err, HasSubstr("version 2: missing from the archive"));
+  EXPECT_THAT(missing.err, HasSubstr("the archive has a gap"));
+
+  // A forked checkpoint: another registry signing with the SAME log key holds a different
+  // version 1. Its checkpoint (size 1, a size this log has) is validly signed, yet it is not
+  // this log at size 1 — as the archive's checkpoint, and as a previous checkpoint.
+  LocalRegistry fork(LogKeyArgs(kOrigin, key_file));
+  ASSERT_TRUE(fork.running());
+  fork.CommitPayload(Str(fork.report(), "example_payload"));
+  const std::string fork_dir = keys.path() + "/fork";
+  ProcessResult fork_fetched = Ctl({"fetch", "--url", fork.url(), "--out", fork_dir});
+  ASSERT_EQ(fork_fetched.exit_code, kExitOk) << Describe(fork_fetched);
+  ASSERT_THAT(ReadFile(fork_dir + "/checkpoint"), StartsWith(std::string(kOrigin) + "\n1\n"));
+  const std::string forked = CopyArchive(dir, keys.path() + "/forked");
+  WriteFile(forked + "/checkpoint", ReadFile(fork_dir + "/checkpoint"));
+  ProcessResult wrong_root = verify_dir(forked, {"--verifier-key", verifier});
+  EXPECT_EQ(wrong_root.exit_code, kExitFailure) << Describe(wrong_root);
+  EXPECT_THAT(wrong_root.err, HasSubstr("checkpoint: root at size 1 does not match the log"));
+  ProcessResult split = verify_dir(
+      dir, {"--verifier-key", verifier, "--previous-checkpoint", fork_dir + "/checkpoint"});
+  EXPECT_EQ(split.exit_code, kExitFailure) << Describe(split);
+  EXPECT_THAT(split.err, HasSubstr("consistency from 1 to 3 does not verify"));
+
+  // The same tampering served over HTTP by a mirror of this log.
+  std::map<std::string, Mirror::Route> routes;
+  routes["/registry/head"] = {200, ReadFile(dir + "/head.json")};
+  for (int v = 1; v <= 3; ++v)
+    routes["/registry/" + std::to_string(v)] = {200, ReadFile(RecordFile(dir, v))};
+  {
+    Mirror faithful(routes);
+    ProcessResult r = Ctl({"verify", "--url", faithful.url(), "--trust-roots", roots});
+    EXPECT_EQ(r.exit_code, kExitOk) << Describe(r);
+  }
+  {
+    std::map<std::string, Mirror::Route> changed = routes;
+    changed["/registry/3"].body = record3;
+    Mirror mirror(changed);
+    ProcessResult r = Ctl({"verify", "--url", mirror.url(), "--trust-roots", roots});
+    EXPECT_EQ(r.exit_code, kExitFailure) << Describe(r);
+    EXPECT_THAT(r.err, HasSubstr("version 3: payload_b3 "));
+  }
+  {
+    std::map<std::string, Mirror::Route> changed = routes;
+    std::swap(changed["/registry/2"], changed["/registry/3"]);
+    Mirror mirror(changed);
+    ProcessResult r = Ctl({"verify", "--url", mirror.url(), "--trust-roots", roots});
+    EXPECT_EQ(r.exit_code, kExitFailure) << Describe(r);
+    EXPECT_THAT(r.err, HasSubstr("version 2: record carries version 3"));
+  }
+
+  ProcessResult both =
+      Ctl({"verify", "--dir", dir, "--url", registry.url(), "--trust-roots", roots});
+  EXPECT_EQ(both.exit_code, kExitFailure) << Describe(both);
+  EXPECT_THAT(both.err, HasSubstr("exclusive"));
+  EXPECT_EQ(fork.Stop(), 0);
+  EXPECT_EQ(registry.Stop(), 0);
+}
+
+// Retention (410 Pruned) as a mirror serves it, without svc-registry: verify and fetch stop
+// with exit 3 and say what is needed, not that anything was tampered with.
+TEST(RegistryctlNetworkTest, VerifyAndFetchStopAtAPrunedVersion) {
+  TempDir tmp;
+  ProcessResult init = Ctl({"init", "--dir", tmp.path() + "/d"});
+  ASSERT_EQ(init.exit_code, kExitOk) << Describe(init);
+  const std::string roots = tmp.path() + "/d/trust_roots.json";
+  model::Head head;
+  head.version = 3;
+  head.payload_b3 = crypto::PayloadB3("{}");
+  head.committed_at = "2026-11-26T00:00:00.000Z";
+  head.root = "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=";
+  std::map<std::string, Mirror::Route> routes;
+  routes["/registry/head"] = {200, json::Canonicalize(model::EncodeHead(head))};
+  const std::string pruned =
+      R"json({"error":{"code":"Pruned","message":"version 1 is pruned (retention)","corr_id":"c1","details":{}}})json";
+  routes["/registry/1"] = {410, pruned};
+  Mirror mirror(routes);
+
+  ProcessResult verify = Ctl({"verify", "--url", mirror.url(), "--trust-roots", roots});
+  EXPECT_EQ(verify.exit_code, 3) << Describe(verify);
+  EXPECT_EQ(verify.out, "");
+  EXPECT_THAT(verify.err, StartsWith("registryctl: version 1 is pruned: " + mirror.url() +
+                                     " no longer serves it (GET /registry/1 answered 410 (Pruned: "
+                                     "version 1 is pruned (retention)))"));
+  EXPECT_THAT(verify.err, HasSubstr("a full verification needs an archive made with "
+                                    "`registryctl fetch` before pruning"));
+  EXPECT_THAT(verify.err, ::testing::Not(HasSubstr("does not verify")));
+
+  const std::string dir = tmp.path() + "/archive";
+  ProcessResult fetch = Ctl({"fetch", "--url", mirror.url(), "--out", dir});
+  EXPECT_EQ(fetch.exit_code, 3) << Describe(fetch);
+  EXPECT_EQ(fetch.out, "");
+  EXPECT_THAT(fetch.err, HasSubstr("serves no checkpoint"));
+  EXPECT_THAT(fetch.err, HasSubstr("\nregistryctl: version 1 is pruned: " + mirror.url()));
+  EXPECT_THAT(fetch.err, HasSubstr("cannot be archived any more"));
+  // Nothing claims a complete archive.
+  EXPECT_FALSE(std::filesystem::exists(dir + "/head.json"));
+  ProcessResult dir_verify = Ctl({"verify", "--dir", dir, "--trust-roots", roots});
+  EXPECT_EQ(dir_verify.exit_code, kExitFailure) << Describe(dir_verify);
+  EXPECT_THAT(dir_verify.err, HasSubstr("is not a complete archive"));
 }
 
 }  // namespace
