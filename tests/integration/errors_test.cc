@@ -184,6 +184,17 @@ TEST_F(ErrorsTest, NotFound) {
   EXPECT_TRUE(IsError(Get("/metrics"), 404, "NotFound")) << "/metrics is on the admin plane";
   EXPECT_TRUE(IsError(AdminGet("/registry/head"), 404, "NotFound"));
   EXPECT_TRUE(IsError(AdminGet("/nope"), 404, "NotFound"));
+  // Request bytes quoted in a message are made valid UTF-8, so the body stays JSON
+  // (found by the api_request fuzzer: fuzz/regressions/api_request/).
+  for (const char* target : {"/registry/\x83", "/nope\xC0\xAF", "/registry/\xED\xA0\x80"}) {
+    HttpResponse bad = Get(target);
+    EXPECT_TRUE(IsError(bad, 404, "NotFound")) << target;
+    EXPECT_NE(JsonStr(ParseJsonOrFail(bad.body), {"error", "message"}).find("\xEF\xBF\xBD"),
+              std::string::npos)
+        << bad.body;
+  }
+  HttpResponse bad = AdminGet("/nope\xFF");
+  EXPECT_TRUE(IsError(bad, 404, "NotFound"));
 }
 
 TEST_F(ErrorsTest, MethodNotAllowedWithAllow) {
