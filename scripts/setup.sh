@@ -16,6 +16,9 @@ packages=(
   libpq-dev postgresql
   # Tests and benchmarks.
   libgtest-dev libgmock-dev libbenchmark-dev curl python3 prometheus wrk
+  # The performance harness (scripts/perf.sh): nginx as the in-run reference, plots,
+  # CPU pinning, profiles.
+  nginx-light gnuplot-nox util-linux linux-perf
   # Go interoperability test of the transparency log (issue 5): Go's own sumdb note/tlog
   # verifiers, used offline in GOPATH mode.
   golang-go golang-golang-x-mod-dev

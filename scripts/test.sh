@@ -4,7 +4,9 @@
 #      integration tests that run the real binaries on port 0);
 #   2. the sanitizer runs: the whole suite under ASan+UBSan, the concurrency tests under
 #      TSan (scripts/sanitize.sh);
-#   3. the fuzz smoke: every libFuzzer target for FUZZ_SECONDS (60) (scripts/fuzz.sh).
+#   3. the fuzz smoke: every libFuzzer target for FUZZ_SECONDS (60) (scripts/fuzz.sh);
+#   4. the performance harness smoke (scripts/perf.sh --smoke): every scenario once, briefly;
+#      it checks that the harness works, it is not the regression gate (docs/PERFORMANCE.md).
 #
 #   scripts/test.sh                       # everything (what CI runs)
 #   REGISTRY_TEST_QUICK=1 scripts/test.sh # step 1 only, for local iteration
@@ -38,5 +40,8 @@ JOBS=$JOBS bash scripts/sanitize.sh
 
 echo "==== test: fuzz smoke (${FUZZ_SECONDS:-60} s per target)"
 JOBS=$JOBS FUZZ_PARALLEL=${FUZZ_PARALLEL:-$JOBS} bash scripts/fuzz.sh
+
+echo "==== test: performance harness smoke"
+bash scripts/perf.sh --smoke --out "$BUILD_DIR/perf-smoke"
 
 echo "==== test: all steps passed in $((SECONDS - started)) s"
