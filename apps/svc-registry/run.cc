@@ -66,14 +66,23 @@ class ServerMetrics final : public http::ServerObserver {
   void OnInflightChanged(std::int64_t delta) override { m_->AddInflightRequests(delta); }
   void OnConnectionsChanged(std::int64_t delta) override {
     m_->AddHttpConnections(delta);
-    connections_.fetch_add(delta, std::memory_order_relaxed);
+    const std::int64_t now = connections_.fetch_add(delta, std::memory_order_relaxed) + delta;
+    std::int64_t peak = peak_.load(std::memory_order_relaxed);
+    while (now > peak && !peak_.compare_exchange_weak(peak, now, std::memory_order_relaxed)) {
+    }
   }
 
   std::int64_t connections() const { return connections_.load(std::memory_order_relaxed); }
+  // The highest connection count since the last call (a crowd may come and go between two
+  // housekeeping ticks); restarts from the current count.
+  std::int64_t TakePeak() {
+    return peak_.exchange(connections_.load(std::memory_order_relaxed), std::memory_order_relaxed);
+  }
 
  private:
   metrics::Metrics* m_;
   std::atomic<std::int64_t> connections_{0};
+  std::atomic<std::int64_t> peak_{0};
 };
 
 // Returns the heap that a crowd of connections left behind. glibc keeps freed memory for
@@ -83,8 +92,9 @@ class ServerMetrics final : public http::ServerObserver {
 // (at least 512 connections ago), so it costs nothing in steady state.
 class HeapTrimmer {
  public:
-  void Observe(std::int64_t connections) {
-    peak_ = std::max(peak_, connections);
+  // `peak`: the highest count since the previous call; `connections`: the count now.
+  void Observe(std::int64_t peak, std::int64_t connections) {
+    peak_ = std::max(peak_, peak);
     if (peak_ >= 512 && connections <= peak_ / 2) {
       ::malloc_trim(0);
       peak_ = connections;
@@ -513,7 +523,7 @@ int Run(const config::Config& config) {
       }
       metrics.SetCheckpointAgeSeconds(std::chrono::duration<double>(now - last_checkpoint).count());
       metrics.SetStorageBytes(store->SizeBytes());
-      heap_trimmer.Observe(server_metrics.connections());
+      heap_trimmer.Observe(server_metrics.TakePeak(), server_metrics.connections());
     }
   });
 
