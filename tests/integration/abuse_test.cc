@@ -43,6 +43,15 @@
 namespace registry::itest {
 namespace {
 
+// The memory checks need the production allocator: in an AddressSanitizer build the
+// service's freed memory sits in ASan's quarantine (not reused at once, not trimmed), so
+// they are skipped there; leaks are LeakSanitizer's job in that build.
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool kAddressSanitizer = true;
+#else
+constexpr bool kAddressSanitizer = false;
+#endif
+
 using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 
@@ -371,6 +380,7 @@ TEST_F(SubscriberFloodTest, TenThousandIdleSubscribersThenAllGoneAtOnce) {
   const Round second = SubscribeAndLeave([](long, long) { return true; });
   ASSERT_FALSE(HasFailure());
   ASSERT_NO_FATAL_FAILURE(ExpectStillServing("3"));
+  if (kAddressSanitizer) return;  // see kAddressSanitizer
   const long grown = first.rss_peak - rss_base_;
   EXPECT_GT(grown, 0);
   EXPECT_LE(second.rss_peak - rss_base_, grown + grown / 5)
@@ -382,6 +392,7 @@ TEST_F(SubscriberFloodTest, TenThousandIdleSubscribersThenAllGoneAtOnce) {
 // keeps freed heap for reuse, so the service's housekeeping trims the heap once the
 // connection count has fallen to half its recent peak (apps/svc-registry/run.cc).
 TEST_F(SubscriberFloodTest, RssGoesBackDownAfterSubscribersLeave) {
+  if (kAddressSanitizer) GTEST_SKIP() << "RSS under ASan's allocator says nothing about glibc's";
   ASSERT_NO_FATAL_FAILURE(SetUpFlood());
   const Round round = SubscribeAndLeave(
       [&](long peak, long rss) { return rss - rss_base_ <= (peak - rss_base_) / 2; });

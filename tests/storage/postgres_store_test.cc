@@ -17,6 +17,7 @@
 #include <set>
 #include <thread>
 
+#include "registry/crypto/sha256.h"
 #include "storage/postgres_cluster.h"
 
 namespace registry::storage {
@@ -109,8 +110,11 @@ class PostgresStoreTest : public ::testing::Test {
     row.proposal_id = "p_" + std::string(23, '0') + "z";
     row.committed_at = "2026-11-26T12:00:00.000Z";
     row.record = record;
-    for (std::size_t i = 0; i < row.leaf_hash.size(); ++i) {
-      row.leaf_hash[i] = static_cast<std::uint8_t>(record.size() + version + i);
+    // The RFC 6962 leaf hash, as the registry stores it: it tells two records of one version
+    // apart, which AppendCommit's in-doubt resolution relies on (two writers' records used to
+    // share a made-up hash here, so a lost COMMIT could be mistaken for the other's).
+    row.leaf_hash = crypto::Sha256(std::string(1, '\0') + record);
+    for (std::size_t i = 0; i < row.root.size(); ++i) {
       row.root[i] = static_cast<std::uint8_t>(version * 7 + i);
     }
     return row;
