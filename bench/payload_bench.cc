@@ -7,6 +7,7 @@
 #include <random>
 #include <string>
 
+#include "payload_fixture.h"
 #include "registry/crypto/blake3.h"
 #include "registry/crypto/ed25519.h"
 #include "registry/json/canonical.h"
@@ -15,29 +16,9 @@
 
 namespace {
 
-using registry::json::Value;
+using registry::bench::MakePayloadText;
 
-// A valid payload (version 1 on genesis, one signer) of about `target_bytes`, members in
-// non-canonical order.
-std::string MakePayloadText(std::size_t target_bytes) {
-  std::mt19937 rng(7);
-  static const char* kRegions[] = {"eu-west-1", "us-east-2", "ap-south-1", "sa-east-1"};
-  std::string out =
-      "{\"version\":1,\"prev_hash\":\"b3:" + std::string(64, '0') +
-      "\",\"governance\":{\"signers\":[{\"pubkey\":\"+3SwUToksBJAUvXPagZhnLqrAmbF6miY5Bqlo8UnKZw="
-      "\",\"id\":\"org:alpha#k1\",\"algo\":\"ed25519\"}],\"quorum\":{\"m\":1}},\"items\":[";
-  for (int i = 0; out.size() + 2 < target_bytes; ++i) {
-    const char* region = kRegions[rng() % 4];
-    if (i > 0) out += ',';
-    out += "{\"meta\":{\"weight\":" + std::to_string(rng() % 100) + ".5,\"tags\":[\"prod\",\"t" +
-           std::to_string(rng() % 9) + "\"],\"owner\":\"team-" + std::to_string(rng() % 40) +
-           "\"},\"region\":\"" + region + "\",\"id\":\"node:" + region + "/" + std::to_string(i) +
-           "\",\"endpoint\":\"https://n" + std::to_string(i) +
-           ".example.net:8443\",\"kind\":\"node\"}";
-  }
-  out += "]}";
-  return out;
-}
+using registry::json::Value;
 
 void BM_ProposalPipeline(benchmark::State& state) {
   const std::string text = MakePayloadText(static_cast<std::size_t>(state.range(0)));

@@ -144,34 +144,4 @@ util::Status MigratePostgres(PgConnection& conn, int schema_version) {
                    Error(ErrorCode::kInternal, "postgres: schema migration: COMMIT failed"));
 }
 
-std::int16_t PgStatusColumn(model::ProposalStatus status) {
-  switch (status) {
-    case model::ProposalStatus::kPending:
-      return 0;
-    case model::ProposalStatus::kCommitted:
-      return 1;
-    case model::ProposalStatus::kExpired:
-      return 2;
-    case model::ProposalStatus::kStale:
-      return 3;
-  }
-  REGISTRY_CHECK(false, "unknown ProposalStatus");
-  return 0;
-}
-
-std::optional<model::ProposalStatus> PgStatusFromColumn(std::int16_t value) {
-  switch (value) {
-    case 0:
-      return model::ProposalStatus::kPending;
-    case 1:
-      return model::ProposalStatus::kCommitted;
-    case 2:
-      return model::ProposalStatus::kExpired;
-    case 3:
-      return model::ProposalStatus::kStale;
-    default:
-      return std::nullopt;
-  }
-}
-
 }  // namespace registry::storage::internal

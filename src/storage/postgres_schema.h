@@ -8,6 +8,7 @@
 #include "postgres_connection.h"
 #include "registry/model/proposal.h"
 #include "registry/util/result.h"
+#include "status_column.h"
 
 namespace registry::storage::internal {
 
@@ -25,9 +26,5 @@ inline constexpr std::int16_t kPruneAnchor = 2;
 // Refuses a database written by a newer binary, or one whose svcr_meta names another
 // application. `schema_version` is the version this binary writes.
 util::Status MigratePostgres(PgConnection& conn, int schema_version);
-
-// proposals.status: 0 pending, 1 committed, 2 expired, 3 stale.
-std::int16_t PgStatusColumn(model::ProposalStatus status);
-std::optional<model::ProposalStatus> PgStatusFromColumn(std::int16_t value);
 
 }  // namespace registry::storage::internal

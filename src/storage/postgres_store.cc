@@ -12,6 +12,13 @@
 
 namespace registry::storage {
 
+namespace internal {
+// proposals.status is a smallint in PostgreSQL.
+inline std::int16_t PgStatus(model::ProposalStatus status) {
+  return static_cast<std::int16_t>(StatusToColumn(status));
+}
+}  // namespace internal
+
 using internal::PgConnection;
 using internal::PgParams;
 using internal::PgPool;
@@ -80,7 +87,7 @@ util::Result<ProposalRow> ProposalFrom(const PgResult& r, int i) {
   row.version = static_cast<std::uint64_t>(r.Int64(i, 3));
   row.created_at = r.Int64(i, 4);
   row.expires_at = r.Int64(i, 5);
-  std::optional<model::ProposalStatus> status = internal::PgStatusFromColumn(r.Int16(i, 6));
+  std::optional<model::ProposalStatus> status = internal::StatusFromColumn(r.Int16(i, 6));
   if (!status.has_value()) return Internal("proposal " + row.proposal_id + ": unknown status");
   row.status = *status;
   return row;
@@ -317,7 +324,7 @@ util::Status PostgresStore::InsertProposal(const ProposalRow& row) {
             .Int64(Clamp(row.version))
             .Int64(row.created_at)
             .Int64(row.expires_at)
-            .Int16(internal::PgStatusColumn(row.status)),
+            .Int16(internal::PgStatus(row.status)),
         &sqlstate);
     if (!r.ok()) {
       if (sqlstate == internal::kSqlStateUniqueViolation) {
@@ -370,7 +377,7 @@ util::Status PostgresStore::SetProposalStatus(std::string_view proposal_id,
     REGISTRY_ASSIGN_OR_RETURN(
         PgResult r,
         c.Exec("postgres store: " + what, "UPDATE proposals SET status = $2 WHERE proposal_id = $1",
-               PgParams().Text(proposal_id).Int16(internal::PgStatusColumn(status))));
+               PgParams().Text(proposal_id).Int16(internal::PgStatus(status))));
     if (r.affected() != 1) return Internal(what + ": no proposal " + std::string(proposal_id));
     return Impl::Notify(c, internal::ProposalNotification(proposal_id));
   });
@@ -416,7 +423,7 @@ util::Status PostgresStore::AppendCommit(const CommitRow& row) {
             "postgres store: " + what, "UPDATE proposals SET status = $2 WHERE proposal_id = $1",
             PgParams()
                 .Text(row.proposal_id)
-                .Int16(internal::PgStatusColumn(model::ProposalStatus::kCommitted))));
+                .Int16(internal::PgStatus(model::ProposalStatus::kCommitted))));
         return Impl::Notify(c, internal::CommitNotification(row.version));
       },
       &in_doubt);

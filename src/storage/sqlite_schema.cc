@@ -182,33 +182,4 @@ util::Status Migrate(Connection& writer) {
   return util::Status::Ok();
 }
 
-std::int64_t StatusToColumn(model::ProposalStatus status) {
-  switch (status) {
-    case model::ProposalStatus::kPending:
-      return 0;
-    case model::ProposalStatus::kCommitted:
-      return 1;
-    case model::ProposalStatus::kExpired:
-      return 2;
-    case model::ProposalStatus::kStale:
-      return 3;
-  }
-  return -1;
-}
-
-std::optional<model::ProposalStatus> StatusFromColumn(std::int64_t value) {
-  switch (value) {
-    case 0:
-      return model::ProposalStatus::kPending;
-    case 1:
-      return model::ProposalStatus::kCommitted;
-    case 2:
-      return model::ProposalStatus::kExpired;
-    case 3:
-      return model::ProposalStatus::kStale;
-    default:
-      return std::nullopt;
-  }
-}
-
 }  // namespace registry::storage::internal

@@ -10,6 +10,7 @@
 #include "registry/model/proposal.h"
 #include "registry/util/result.h"
 #include "sqlite_connection.h"
+#include "status_column.h"
 
 namespace registry::storage::internal {
 
@@ -31,9 +32,5 @@ util::Status ConfigureConnection(Connection& conn, const ConnectionSettings& set
 // Brings the database to LatestSchemaVersion(), one transaction per migration. Refuses a
 // database of another application or of a newer schema.
 util::Status Migrate(Connection& writer);
-
-// proposals.status column values (stable on disk, independent of the enum's order).
-std::int64_t StatusToColumn(model::ProposalStatus status);
-std::optional<model::ProposalStatus> StatusFromColumn(std::int64_t value);
 
 }  // namespace registry::storage::internal
