@@ -83,6 +83,23 @@ class MerkleLog::TreeView final : public SubtreeHashSource {
   std::array<Hash, 65> suffix_{};
 };
 
+std::vector<storage::MerkleNode> NodesCompletedBy(const MerkleFrontier& before,
+                                                  const Hash& leaf_hash) {
+  // The frontier's last subtrees have heights 0, 1, … for each trailing one bit of its size:
+  // they are the left siblings the new leaf merges with, like a binary carry.
+  std::vector<storage::MerkleNode> out;
+  const std::vector<Hash>& subtrees = before.subtrees();
+  const int t = std::countr_one(before.size());
+  REGISTRY_CHECK(static_cast<std::size_t>(t) <= subtrees.size(), "MerkleLog: frontier too short");
+  Hash right = leaf_hash;
+  for (int h = 1; h <= t; ++h) {
+    right = NodeHash(subtrees[subtrees.size() - static_cast<std::size_t>(h)], right);
+    out.push_back(
+        storage::MerkleNode{static_cast<std::uint8_t>(h), ((before.size() + 1) >> h) - 1, right});
+  }
+  return out;
+}
+
 MerkleLog::MerkleLog() = default;
 MerkleLog::~MerkleLog() = default;
 
@@ -121,12 +138,16 @@ void MerkleLog::AppendBatch(std::span<const Hash> leaf_hashes) {
       staged[h + 1].push_back(right);
     }
   }
+  PublishBatch(staged, start + leaf_hashes.size());
+}
+
+void MerkleLog::PublishBatch(const std::vector<std::vector<Hash>>& staged, std::uint64_t filled) {
   std::unique_lock lock(mu_);
   while (levels_.size() < staged.size()) levels_.push_back(std::make_unique<Level>());
   for (std::size_t h = 0; h < staged.size(); ++h) {
     for (const Hash& x : staged[h]) levels_[h]->PushBack(x);
   }
-  filled_ = start + leaf_hashes.size();
+  filled_ = filled;
 }
 
 void MerkleLog::TruncateTo(std::uint64_t tree_size) {
@@ -153,15 +174,39 @@ util::Status MerkleLog::CatchUp(storage::Store& store, std::uint64_t tree_size) 
     if (leaves->size() != want) {
       return fail("the store has no version " + std::to_string(filled_ + leaves->size() + 1));
     }
-    AppendBatch(*leaves);
+    // The interior nodes these leaves complete are stored too: level h gains the nodes
+    // filled_ >> h … (end >> h) − 1, and no level above the first that gains none does.
+    const std::uint64_t end = filled_ + want;
+    std::vector<std::vector<Hash>> staged;
+    staged.push_back(std::move(leaves).value());
+    for (int h = 1; h < 64 && (end >> h) > (filled_ >> h); ++h) {
+      const std::uint64_t first = filled_ >> h;
+      const std::uint64_t n = (end >> h) - first;
+      util::Result<std::vector<storage::MerkleNode>> nodes =
+          store.ReadMerkleNodes(static_cast<std::uint8_t>(h), first, static_cast<std::size_t>(n));
+      if (!nodes.ok()) return fail(nodes.error().message());
+      std::vector<Hash>& level = staged.emplace_back();
+      level.reserve(static_cast<std::size_t>(n));
+      for (const storage::MerkleNode& node : *nodes) {
+        if (node.level != h || node.index != first + level.size()) break;
+        level.push_back(node.hash);
+      }
+      if (level.size() != n) {
+        return fail("the store has no Merkle node (" + std::to_string(h) + ", " +
+                    std::to_string(first + level.size()) + ")");
+      }
+    }
+    PublishBatch(staged, end);
   }
   // Nothing new is visible to readers until the store's root agrees.
   util::Result<std::optional<storage::CommitMeta>> meta = store.ReadCommitMeta(tree_size);
   if (!meta.ok()) return fail(meta.error().message());
   if (!meta->has_value()) return fail("the store has no version " + std::to_string(tree_size));
   if (TreeView(levels_, tree_size).SubtreeHash(0, tree_size, tree_size) != (*meta)->root) {
-    return fail("the root of the stored leaf hashes does not match the stored root of version " +
-                std::to_string(tree_size));
+    return fail(
+        "the root of the stored leaf hashes and nodes does not match the stored root of "
+        "version " +
+        std::to_string(tree_size));
   }
   std::unique_lock lock(mu_);
   size_ = filled_;

@@ -6,6 +6,7 @@
 #include <shared_mutex>
 
 #include "registry/core/chain_verifier.h"
+#include "registry/core/merkle_log.h"
 #include "registry/core/quorum.h"
 #include "registry/crypto/base64.h"
 #include "registry/crypto/blake3.h"
@@ -32,6 +33,45 @@ Error StaleError(std::uint64_t proposal_version, std::uint64_t head_version) {
 }
 
 Error StoreError(const Error& e) { return Error(ErrorCode::kInternal, "storage: " + e.message()); }
+
+std::string NodeName(const storage::MerkleNode& n) {
+  return "(" + std::to_string(n.level) + ", " + std::to_string(n.index) + ")";
+}
+
+// The stored interior nodes version v's leaf completes (one read per level, about one per
+// version): what CheckStoredNodes compares. Fewer when the store lacks some.
+util::Result<std::vector<storage::MerkleNode>> ReadCompletedNodes(storage::Store& store,
+                                                                  std::uint64_t v) {
+  std::vector<storage::MerkleNode> out;
+  for (int h = 1; h < 64 && ((v >> h) << h) == v; ++h) {
+    util::Result<std::vector<storage::MerkleNode>> got =
+        store.ReadMerkleNodes(static_cast<std::uint8_t>(h), (v >> h) - 1, 1);
+    if (!got.ok()) return StoreError(got.error());
+    if (got->empty()) break;
+    out.push_back(got->front());
+  }
+  return out;
+}
+
+// The stored interior nodes of version v against the ones recomputed from the verified
+// leaves (`before`: the frontier of size v − 1). A mismatch names the node.
+util::Status CheckStoredNodes(const MerkleFrontier& before, std::uint64_t v, const Hash& leaf,
+                              const std::vector<storage::MerkleNode>& stored) {
+  const std::vector<storage::MerkleNode> expected = NodesCompletedBy(before, leaf);
+  for (std::size_t i = 0; i < expected.size(); ++i) {
+    if (i >= stored.size()) {
+      return Error(ErrorCode::kInternal, "version " + std::to_string(v) + ": Merkle node " +
+                                             NodeName(expected[i]) + " is missing from the store");
+    }
+    if (stored[i] != expected[i]) {
+      return Error(ErrorCode::kInternal,
+                   "version " + std::to_string(v) + ": stored Merkle node " + NodeName(stored[i]) +
+                       " does not match the node recomputed from the leaf hashes " +
+                       NodeName(expected[i]));
+    }
+  }
+  return util::Status::Ok();
+}
 
 }  // namespace
 
@@ -218,6 +258,13 @@ util::Status Registry::VerifyStoredVersion(ChainVerifier& verifier, std::uint64_
   // signed_at); the chain verifier catches everything else.
   util::Result<std::optional<storage::CommitMeta>> meta = store_->ReadCommitMeta(v);
   if (!meta.ok()) return StoreError(meta.error());
+  // The interior nodes the proofs are served from, recomputed from the verified leaves
+  // (checked first, so that a failing version leaves the verifier before it).
+  util::Result<std::vector<storage::MerkleNode>> nodes = ReadCompletedNodes(*store_, v);
+  if (!nodes.ok()) return std::move(nodes).error();
+  if (meta->has_value()) {
+    REGISTRY_RETURN_IF_ERROR(CheckStoredNodes(verifier.frontier(), v, (*meta)->leaf_hash, *nodes));
+  }
   return VerifyVersion(verifier, v, *record, *meta);
 }
 
@@ -439,7 +486,13 @@ util::Status Registry::CatchUpLocked() {
     if (!record.ok()) return StoreError(record.error());
     util::Result<std::optional<storage::CommitMeta>> meta = store_->ReadCommitMeta(v);
     if (!meta.ok()) return StoreError(meta.error());
-    if (util::Status ok = VerifyVersion(verifier, v, *record, *meta); !ok.ok()) {
+    util::Result<std::vector<storage::MerkleNode>> nodes = ReadCompletedNodes(*store_, v);
+    if (!nodes.ok()) return std::move(nodes).error();
+    util::Status ok = meta->has_value()
+                          ? CheckStoredNodes(verifier.frontier(), v, (*meta)->leaf_hash, *nodes)
+                          : util::Status::Ok();
+    if (ok.ok()) ok = VerifyVersion(verifier, v, *record, *meta);
+    if (!ok.ok()) {
       FailVerification(ok.error().message());
       return ok;
     }
@@ -916,6 +969,7 @@ util::Result<CommitOutcome> Registry::CommitLocked(PendingMap::iterator it,
   row.record = model::EncodeCommitRecordCanonical(row.version, *p.canonical, row.payload_b3,
                                                   tally.counted, row.committed_at);
   row.leaf_hash = LeafHash(row.record);
+  row.nodes = NodesCompletedBy(frontier_, row.leaf_hash);  // stored with the commit
   MerkleFrontier next_frontier = frontier_;
   next_frontier.AppendLeafHash(row.leaf_hash);
   row.root = next_frontier.Root();

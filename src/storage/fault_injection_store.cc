@@ -12,12 +12,12 @@ namespace {
 constexpr std::size_t Index(StoreOp op) { return static_cast<std::size_t>(op); }
 
 constexpr StoreOp kAllOps[kStoreOpCount] = {
-    StoreOp::kHeadVersion,          StoreOp::kReadRecord,     StoreOp::kReadCommitMeta,
-    StoreOp::kLoadPendingProposals, StoreOp::kGetProposal,    StoreOp::kLoadApprovals,
-    StoreOp::kLoadCheckpoint,       StoreOp::kReadAudit,      StoreOp::kReadLeafHashes,
-    StoreOp::kLoadPruneAnchor,      StoreOp::kInsertProposal, StoreOp::kInsertApproval,
-    StoreOp::kSetProposalStatus,    StoreOp::kAppendCommit,   StoreOp::kWriteCheckpoint,
-    StoreOp::kAppendAudit,          StoreOp::kPruneThrough};
+    StoreOp::kHeadVersion,          StoreOp::kReadRecord,        StoreOp::kReadCommitMeta,
+    StoreOp::kLoadPendingProposals, StoreOp::kGetProposal,       StoreOp::kLoadApprovals,
+    StoreOp::kLoadCheckpoint,       StoreOp::kReadAudit,         StoreOp::kReadLeafHashes,
+    StoreOp::kLoadPruneAnchor,      StoreOp::kReadMerkleNodes,   StoreOp::kInsertProposal,
+    StoreOp::kInsertApproval,       StoreOp::kSetProposalStatus, StoreOp::kAppendCommit,
+    StoreOp::kWriteCheckpoint,      StoreOp::kAppendAudit,       StoreOp::kPruneThrough};
 
 }  // namespace
 
@@ -43,6 +43,8 @@ std::string_view StoreOpName(StoreOp op) {
       return "ReadLeafHashes";
     case StoreOp::kLoadPruneAnchor:
       return "LoadPruneAnchor";
+    case StoreOp::kReadMerkleNodes:
+      return "ReadMerkleNodes";
     case StoreOp::kPruneThrough:
       return "PruneThrough";
     case StoreOp::kInsertProposal:
@@ -207,6 +209,12 @@ util::Result<std::vector<LeafHash>> FaultInjectingStore::ReadLeafHashes(std::uin
                                                                         std::size_t count) {
   if (std::optional<Error> e = Enter(StoreOp::kReadLeafHashes)) return std::move(*e);
   return inner_->ReadLeafHashes(first_version, count);
+}
+
+util::Result<std::vector<MerkleNode>> FaultInjectingStore::ReadMerkleNodes(
+    std::uint8_t level, std::uint64_t first_index, std::size_t count) {
+  if (std::optional<Error> e = Enter(StoreOp::kReadMerkleNodes)) return std::move(*e);
+  return inner_->ReadMerkleNodes(level, first_index, count);
 }
 
 util::Result<std::vector<ProposalRow>> FaultInjectingStore::LoadPendingProposals() {

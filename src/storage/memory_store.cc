@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "merkle_nodes.h"
+
 namespace registry::storage {
 
 using util::Error;
@@ -40,6 +42,19 @@ util::Result<std::vector<LeafHash>> MemoryStore::ReadLeafHashes(std::uint64_t fi
   out.reserve(static_cast<std::size_t>(std::min<std::uint64_t>(count, available)));
   for (std::uint64_t v = first_version; v <= commits_.size() && out.size() < count; ++v) {
     out.push_back(commits_[v - 1].leaf_hash);
+  }
+  return out;
+}
+
+util::Result<std::vector<MerkleNode>> MemoryStore::ReadMerkleNodes(std::uint8_t level,
+                                                                   std::uint64_t first_index,
+                                                                   std::size_t count) {
+  std::lock_guard lock(mu_);
+  std::vector<MerkleNode> out;
+  if (level == 0 || level > nodes_.size()) return out;
+  const std::vector<LeafHash>& at = nodes_[level - 1];
+  for (std::uint64_t i = first_index; i < at.size() && out.size() < count; ++i) {
+    out.push_back(MerkleNode{level, i, at[i]});
   }
   return out;
 }
@@ -109,9 +124,20 @@ util::Status MemoryStore::AppendCommit(const CommitRow& row) {
                                                 std::to_string(row.version) + " on HEAD " +
                                                 std::to_string(commits_.size()));
   }
+  util::Result<std::vector<MerkleNode>> nodes = internal::NodesToStore(
+      row, [this](std::uint8_t level, std::uint64_t index) -> util::Result<LeafHash> {
+        if (level == 0) return commits_[index].leaf_hash;
+        return nodes_[level - 1][index];
+      });
+  if (!nodes.ok()) return std::move(nodes).error();
   auto it = proposals_.find(row.proposal_id);
   if (it != proposals_.end()) it->second.status = model::ProposalStatus::kCommitted;
   commits_.push_back(row);
+  commits_.back().nodes.clear();
+  for (const MerkleNode& n : *nodes) {
+    if (nodes_.size() < n.level) nodes_.resize(n.level);
+    nodes_[n.level - 1].push_back(n.hash);
+  }
   bytes_ += row.record.size() + 128;
   return util::Status::Ok();
 }

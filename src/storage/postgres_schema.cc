@@ -74,6 +74,39 @@ CREATE TABLE audit (
   entry bytea NOT NULL
 );
 )sql",
+      // v2: interior RFC 6962 nodes, node (level, idx) = root of leaves
+      // [idx * 2^level, (idx + 1) * 2^level), written with the commit that completes it.
+      // The log already stored is backfilled here, level by level, from its leaf hashes
+      // (sha256() is built in since PostgreSQL 11), inside the migration's transaction: every
+      // instance of this binary waits on the schema lock until the table is complete.
+      R"sql(
+CREATE TABLE merkle_nodes (
+  level smallint NOT NULL CHECK (level BETWEEN 1 AND 63),
+  idx bigint NOT NULL CHECK (idx >= 0),
+  hash bytea NOT NULL CHECK (length(hash) = 32),
+  PRIMARY KEY (level, idx)
+);
+INSERT INTO merkle_nodes (level, idx, hash)
+  SELECT 1, r.version / 2 - 1, sha256('\x01'::bytea || l.leaf_hash || r.leaf_hash)
+  FROM commits r JOIN commits l ON l.version = r.version - 1
+  WHERE r.version % 2 = 0;
+DO $backfill$
+DECLARE
+  lvl smallint := 1;
+  added bigint;
+BEGIN
+  LOOP
+    INSERT INTO merkle_nodes (level, idx, hash)
+      SELECT lvl + 1, r.idx / 2, sha256('\x01'::bytea || l.hash || r.hash)
+      FROM merkle_nodes r JOIN merkle_nodes l ON l.level = lvl AND l.idx = r.idx - 1
+      WHERE r.level = lvl AND r.idx % 2 = 1;
+    GET DIAGNOSTICS added = ROW_COUNT;
+    EXIT WHEN added = 0;
+    lvl := lvl + 1;
+  END LOOP;
+END
+$backfill$;
+)sql",
   };
   return kMigrations;
 }

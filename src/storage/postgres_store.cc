@@ -6,6 +6,7 @@
 #include <mutex>
 #include <utility>
 
+#include "merkle_nodes.h"
 #include "postgres_connection.h"
 #include "postgres_listener.h"
 #include "postgres_schema.h"
@@ -72,6 +73,22 @@ util::Result<CheckpointRow> CheckpointFrom(const PgResult& r, std::string_view w
   }
   row.written_at = r.Int64(0, 5);
   return row;
+}
+
+// The stored hash of Merkle node (level, index); level 0 is the leaf hash of version
+// index + 1. Inside the caller's transaction.
+util::Result<LeafHash> StoredNode(PgConnection& c, std::uint8_t level, std::uint64_t index) {
+  const std::string name = "(" + std::to_string(level) + ", " + std::to_string(index) + ")";
+  util::Result<PgResult> r =
+      level == 0 ? c.Exec("postgres store: Merkle node " + name,
+                          "SELECT leaf_hash FROM commits WHERE version = $1",
+                          PgParams().Int64(Clamp(index + 1)))
+                 : c.Exec("postgres store: Merkle node " + name,
+                          "SELECT hash FROM merkle_nodes WHERE level = $1 AND idx = $2",
+                          PgParams().Int16(level).Int64(Clamp(index)));
+  if (!r.ok()) return std::move(r).error();
+  if (r->rows() != 1) return Internal("store is corrupt: Merkle node " + name + " is missing");
+  return ToHash(r->Bytes(0, 0), "Merkle node " + name);
 }
 
 // Columns: proposal_id, payload_b3, canonical_payload, version, created_at, expires_at,
@@ -254,6 +271,50 @@ util::Result<std::vector<LeafHash>> PostgresStore::ReadLeafHashes(std::uint64_t 
   });
 }
 
+util::Result<std::vector<MerkleNode>> PostgresStore::ReadMerkleNodes(std::uint8_t level,
+                                                                     std::uint64_t first_index,
+                                                                     std::size_t count) {
+  using Out = std::vector<MerkleNode>;
+  if (level == 0 || level > internal::kMaxMerkleLevel || count == 0 ||
+      first_index >= static_cast<std::uint64_t>(kInt64Max)) {
+    return Out();
+  }
+  const std::int64_t first = Clamp(first_index);
+  const std::int64_t last = count - 1 > static_cast<std::uint64_t>(kInt64Max - first)
+                                ? kInt64Max
+                                : first + static_cast<std::int64_t>(count - 1);
+  // One range scan of the primary key, bounded by what HEAD completes (read in the same
+  // statement, so a gap below it is told apart from the end of the log).
+  return impl_->Read([&](PgConnection& c) -> util::Result<Out> {
+    REGISTRY_ASSIGN_OR_RETURN(
+        PgResult r, c.Exec("postgres store: ReadMerkleNodes",
+                           "SELECT n.idx, n.hash, h.version FROM head h LEFT JOIN merkle_nodes n "
+                           "ON n.level = $1 AND n.idx BETWEEN $2 AND $3 "
+                           "AND n.idx < (h.version >> $1::int) WHERE h.id = 1 ORDER BY n.idx",
+                           PgParams().Int16(level).Int64(first).Int64(last)));
+    Out out;
+    if (r.rows() == 0) return Internal("ReadMerkleNodes: no head row");
+    const auto head = static_cast<std::uint64_t>(r.Int64(0, 2));
+    const std::uint64_t available = head >> level;
+    const std::uint64_t want =
+        first_index >= available
+            ? 0
+            : std::min<std::uint64_t>(static_cast<std::uint64_t>(last - first) + 1,
+                                      available - first_index);
+    out.reserve(static_cast<std::size_t>(want));
+    for (int i = 0; i < r.rows() && !r.IsNull(i, 0); ++i) {
+      if (static_cast<std::uint64_t>(r.Int64(i, 0)) != first_index + out.size()) break;
+      REGISTRY_ASSIGN_OR_RETURN(LeafHash h, ToHash(r.Bytes(i, 1), "merkle_nodes.hash"));
+      out.push_back(MerkleNode{level, first_index + out.size(), h});
+    }
+    if (out.size() != want) {
+      return Internal("ReadMerkleNodes: store is corrupt: Merkle node (" + std::to_string(level) +
+                      ", " + std::to_string(first_index + out.size()) + ") is missing");
+    }
+    return out;
+  });
+}
+
 util::Result<std::vector<ProposalRow>> PostgresStore::LoadPendingProposals() {
   using Out = std::vector<ProposalRow>;
   const std::string sql =
@@ -419,6 +480,19 @@ util::Status PostgresStore::AppendCommit(const CommitRow& row) {
                        .Bytes(row.record)
                        .Bytes(HashBytes(row.leaf_hash))
                        .Bytes(HashBytes(row.root))));
+        // The interior nodes this leaf completes, checked against the stored left siblings;
+        // a bad row.nodes rolls the whole transaction back.
+        REGISTRY_ASSIGN_OR_RETURN(
+            std::vector<MerkleNode> nodes,
+            internal::NodesToStore(row, [&](std::uint8_t level, std::uint64_t index) {
+              return StoredNode(c, level, index);
+            }));
+        for (const MerkleNode& n : nodes) {
+          REGISTRY_RETURN_IF_ERROR(
+              c.Exec("postgres store: " + what,
+                     "INSERT INTO merkle_nodes (level, idx, hash) VALUES ($1, $2, $3)",
+                     PgParams().Int16(n.level).Int64(Clamp(n.index)).Bytes(HashBytes(n.hash))));
+        }
         REGISTRY_RETURN_IF_ERROR(c.Exec(
             "postgres store: " + what, "UPDATE proposals SET status = $2 WHERE proposal_id = $1",
             PgParams()

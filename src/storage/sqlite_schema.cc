@@ -108,6 +108,18 @@ CREATE TABLE prune_anchor(
   written_at INTEGER NOT NULL
 );
 )sql"},
+      {3, R"sql(
+-- Interior RFC 6962 nodes (level >= 1): node (level, idx) is the root of leaves
+-- [idx * 2^level, (idx + 1) * 2^level). Written with the commit that completes it, never
+-- changed, kept through retention. A store migrated from schema 2 is backfilled from the
+-- leaf hashes when it is opened (sqlite_merkle.cc).
+CREATE TABLE IF NOT EXISTS merkle_nodes(
+  level INTEGER NOT NULL,
+  idx INTEGER NOT NULL,
+  hash BLOB NOT NULL,
+  PRIMARY KEY(level, idx)
+) WITHOUT ROWID;
+)sql"},
   };
   return kMigrations;
 }

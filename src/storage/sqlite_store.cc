@@ -16,6 +16,7 @@
 
 #include "sqlite_connection.h"
 #include "sqlite_content.h"
+#include "sqlite_merkle.h"
 #include "sqlite_read_cache.h"
 #include "sqlite_reader_pool.h"
 #include "sqlite_schema.h"
@@ -220,6 +221,11 @@ util::Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(Options options) {
     head = static_cast<std::uint64_t>(stmt->Int(0));
   }
 
+  // A store written before schema 3 has leaves but no interior nodes: compute them once.
+  if (util::Status s = internal::BackfillMerkleNodes(**conn, head); !s.ok()) {
+    return OpenError(impl->db_path, s.error().message());
+  }
+
   {
     util::Result<Statement> stmt =
         (*conn)->Prepare("SELECT coalesce(max(version), 0) FROM prune_anchor", "prune anchor");
@@ -331,6 +337,22 @@ util::Result<std::vector<LeafHash>> SqliteStore::ReadLeafHashes(std::uint64_t fi
                                            " is missing");
   }
   return out;
+}
+
+util::Result<std::vector<MerkleNode>> SqliteStore::ReadMerkleNodes(std::uint8_t level,
+                                                                   std::uint64_t first_index,
+                                                                   std::size_t count) {
+  const std::uint64_t head = impl_->writer->head();
+  if (level == 0 || (head >> std::min<int>(level, 63)) <= first_index || count == 0) {
+    return std::vector<MerkleNode>();
+  }
+  const std::string what = "ReadMerkleNodes(" + std::to_string(level) + ", " +
+                           std::to_string(first_index) + ", " + std::to_string(count) + ")";
+  REGISTRY_ASSIGN_OR_RETURN(ReaderPool::Lease conn, impl_->Read(what));
+  util::Result<std::vector<MerkleNode>> nodes =
+      internal::ReadNodes(*conn, head, level, first_index, count);
+  if (!nodes.ok()) return ReadFailed(what, nodes.error());
+  return nodes;
 }
 
 util::Result<std::vector<ProposalRow>> SqliteStore::LoadPendingProposals() {

@@ -7,6 +7,7 @@
 #include "sqlite_blob_codec.h"
 #include "sqlite_content.h"
 #include "sqlite_item_split.h"
+#include "sqlite_merkle.h"
 #include "sqlite_schema.h"
 
 namespace registry::storage::internal {
@@ -622,6 +623,9 @@ util::Status Writer::ApplyAppendCommit(const CommitRow& row, OpEffects& fx) {
     stmt.Bind(1, StatusToColumn(model::ProposalStatus::kCommitted)).BindText(2, row.proposal_id);
     REGISTRY_RETURN_IF_ERROR(stmt.Run());
   }
+  // The interior Merkle nodes this leaf completes, checked against the stored ones (a bad
+  // row.nodes fails the call, and its savepoint rollback undoes the inserts above).
+  REGISTRY_RETURN_IF_ERROR(InsertCommitNodes(*conn_, row));
   fx.new_head = std::move(next);
   return util::Status::Ok();
 }

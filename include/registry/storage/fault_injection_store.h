@@ -55,6 +55,7 @@ enum class StoreOp : std::uint8_t {
   kReadAudit,
   kReadLeafHashes,
   kLoadPruneAnchor,
+  kReadMerkleNodes,
   // Writes: each of these must be durable before it returns OK.
   kInsertProposal,
   kInsertApproval,
@@ -64,8 +65,8 @@ enum class StoreOp : std::uint8_t {
   kAppendAudit,
   kPruneThrough,
 };
-inline constexpr std::size_t kStoreOpCount = 17;
-inline constexpr std::size_t kStoreReadOpCount = 10;
+inline constexpr std::size_t kStoreOpCount = 18;
+inline constexpr std::size_t kStoreReadOpCount = 11;
 static_assert(static_cast<std::size_t>(StoreOp::kInsertProposal) == kStoreReadOpCount &&
                   static_cast<std::size_t>(StoreOp::kPruneThrough) + 1 == kStoreOpCount,
               "StoreOps::Reads() and Writes() assume the reads come first");
@@ -175,6 +176,9 @@ class FaultInjectingStore final : public Store {
   util::Result<std::optional<CommitMeta>> ReadCommitMeta(std::uint64_t version) override;
   util::Result<std::vector<LeafHash>> ReadLeafHashes(std::uint64_t first_version,
                                                      std::size_t count) override;
+  util::Result<std::vector<MerkleNode>> ReadMerkleNodes(std::uint8_t level,
+                                                        std::uint64_t first_index,
+                                                        std::size_t count) override;
   util::Result<std::vector<ProposalRow>> LoadPendingProposals() override;
   util::Result<std::optional<ProposalRow>> GetProposal(std::string_view proposal_id) override;
   util::Result<std::vector<model::Approval>> LoadApprovals(std::string_view proposal_id) override;

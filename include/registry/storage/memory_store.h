@@ -25,6 +25,9 @@ class MemoryStore final : public Store {
   util::Result<std::optional<CommitMeta>> ReadCommitMeta(std::uint64_t version) override;
   util::Result<std::vector<LeafHash>> ReadLeafHashes(std::uint64_t first_version,
                                                      std::size_t count) override;
+  util::Result<std::vector<MerkleNode>> ReadMerkleNodes(std::uint8_t level,
+                                                        std::uint64_t first_index,
+                                                        std::size_t count) override;
   util::Result<std::vector<ProposalRow>> LoadPendingProposals() override;
   util::Result<std::optional<ProposalRow>> GetProposal(std::string_view proposal_id) override;
   util::Result<std::vector<model::Approval>> LoadApprovals(std::string_view proposal_id) override;
@@ -46,6 +49,8 @@ class MemoryStore final : public Store {
  private:
   mutable std::mutex mu_;
   std::vector<CommitRow> commits_;  // commits_[v - 1] is version v
+  // nodes_[h - 1][i] is the interior Merkle node (h, i).
+  std::vector<std::vector<LeafHash>> nodes_;
   std::map<std::string, ProposalRow, std::less<>> proposals_;
   std::unordered_map<std::string, std::vector<model::Approval>> approvals_;
   std::uint64_t next_seq_ = 0;

@@ -28,7 +28,8 @@
 // Storage layout (first step, docs/SCALING.md): each version's record bytes are stored whole
 // (bytea, which PostgreSQL compresses with TOAST above ~2 KiB); unlike SqliteStore,
 // descriptors are not deduplicated across versions, so storage grows with size × versions.
-// Retention (PruneThrough) sets pruned records to NULL.
+// Retention (PruneThrough) sets pruned records to NULL. Interior Merkle nodes live in
+// `merkle_nodes` (schema 2, which backfills them from the leaf hashes when it migrates).
 //
 // Thread-safety: every method may be called from any thread; calls run on a bounded pool of
 // connections. The destructor stops the listener; it MUST NOT run concurrently with other
@@ -70,7 +71,7 @@ class PostgresStore final : public Store {
   using ChangeCallback = std::function<void(const StoreChange&)>;
 
   // The schema version this binary writes; Open refuses a database with a newer one.
-  static constexpr int kSchemaVersion = 1;
+  static constexpr int kSchemaVersion = 2;
   // The LISTEN/NOTIFY channel.
   static constexpr const char* kChannel = "svcr_changes";
 
@@ -87,6 +88,9 @@ class PostgresStore final : public Store {
   util::Result<std::optional<CommitMeta>> ReadCommitMeta(std::uint64_t version) override;
   util::Result<std::vector<LeafHash>> ReadLeafHashes(std::uint64_t first_version,
                                                      std::size_t count) override;
+  util::Result<std::vector<MerkleNode>> ReadMerkleNodes(std::uint8_t level,
+                                                        std::uint64_t first_index,
+                                                        std::size_t count) override;
   util::Result<std::vector<ProposalRow>> LoadPendingProposals() override;
   util::Result<std::optional<ProposalRow>> GetProposal(std::string_view proposal_id) override;
   util::Result<std::vector<model::Approval>> LoadApprovals(std::string_view proposal_id) override;

@@ -77,10 +77,12 @@ class SqliteStore final : public Store {
   // The database file's name inside data_dir.
   static constexpr const char* kDatabaseFile = "registry.db";
   // The schema version this binary writes (PRAGMA user_version); Open refuses newer ones.
-  static constexpr int kSchemaVersion = 2;
+  static constexpr int kSchemaVersion = 3;
 
   // Opens (creating or migrating as needed) the store in `options.data_dir`. Errors are
-  // kInternal and name the path and the cause.
+  // kInternal and name the path and the cause. A store that lacks interior Merkle nodes
+  // (one written by schema 2) is backfilled first, from its leaf hashes, in transactions of
+  // a bounded number of versions (an interrupted backfill resumes on the next Open).
   static util::Result<std::unique_ptr<SqliteStore>> Open(Options options);
 
   ~SqliteStore() override;
@@ -92,6 +94,9 @@ class SqliteStore final : public Store {
   util::Result<std::optional<CommitMeta>> ReadCommitMeta(std::uint64_t version) override;
   util::Result<std::vector<LeafHash>> ReadLeafHashes(std::uint64_t first_version,
                                                      std::size_t count) override;
+  util::Result<std::vector<MerkleNode>> ReadMerkleNodes(std::uint8_t level,
+                                                        std::uint64_t first_index,
+                                                        std::size_t count) override;
   util::Result<std::vector<ProposalRow>> LoadPendingProposals() override;
   util::Result<std::optional<ProposalRow>> GetProposal(std::string_view proposal_id) override;
   util::Result<std::vector<model::Approval>> LoadApprovals(std::string_view proposal_id) override;

@@ -39,6 +39,21 @@ struct ProposalRow {
 // RFC 6962 leaf hash of a commit record: SHA-256(0x00 ‖ record).
 using LeafHash = std::array<std::uint8_t, 32>;
 
+// One interior node of the RFC 6962 tree: node (level, index) is the root of the perfect
+// subtree of leaves [index·2^level, (index+1)·2^level), SHA-256(0x01 ‖ left ‖ right) of its
+// two children at level − 1 (level 0 being the leaves). level >= 1.
+//
+// Leaf i (version i + 1) completes exactly the nodes (h, ((i + 1) >> h) − 1) for
+// h = 1 … countr_zero(i + 1): one per trailing one bit of i, about one per commit. Each is
+// stored with the commit that completes it and never changes afterwards.
+struct MerkleNode {
+  std::uint8_t level = 0;
+  std::uint64_t index = 0;
+  LeafHash hash{};
+
+  friend bool operator==(const MerkleNode&, const MerkleNode&) = default;
+};
+
 // One committed version: the canonical commit record and the facts needed without
 // parsing it.
 struct CommitRow {
@@ -49,6 +64,10 @@ struct CommitRow {
   std::string record;        // canonical commit record bytes (GET /registry/{V})
   LeafHash leaf_hash{};      // kept even if the record is pruned, so proofs stay possible
   LeafHash root{};           // RFC 6962 root of the tree of size `version`
+  // The interior nodes that leaf version − 1 completes (see MerkleNode), lowest level
+  // first. The core computes them; MAY be left empty (tools, tests), and the backend then
+  // computes them from the nodes it holds. Either way they are stored with the commit.
+  std::vector<MerkleNode> nodes;
 };
 
 // A commit row without its record bytes.
@@ -109,6 +128,17 @@ class Store {
   // read per version: the Merkle log loads a whole history through this call.
   virtual util::Result<std::vector<LeafHash>> ReadLeafHashes(std::uint64_t first_version,
                                                              std::size_t count) = 0;
+  // Interior nodes (level, first_index) … (level, first_index + count - 1), in index order.
+  // Stops early at the last node the stored leaves complete (HEAD >> level nodes exist at
+  // that level), so the result holds fewer than `count` (none when level is 0 or above 63,
+  // or first_index is beyond). Nodes outlive pruned records, like leaf hashes. A node the
+  // store should hold but does not (a damaged store) is kInternal naming it.
+  // Backends that persist nodes (all of this repository's) MUST override this and answer
+  // from one range read; the default derives the nodes from ReadLeafHashes (2^level leaves
+  // per node), for decorators and fakes that only forward leaves.
+  virtual util::Result<std::vector<MerkleNode>> ReadMerkleNodes(std::uint8_t level,
+                                                                std::uint64_t first_index,
+                                                                std::size_t count);
 
   // Proposals with status kPending, oldest first (recovery).
   virtual util::Result<std::vector<ProposalRow>> LoadPendingProposals() = 0;
@@ -126,9 +156,11 @@ class Store {
   virtual util::Status SetProposalStatus(std::string_view proposal_id,
                                          model::ProposalStatus status) = 0;
 
-  // Appends `row` as the new HEAD and marks its proposal committed, atomically.
-  // Compare-and-swap: when row.version != HeadVersion() + 1, nothing changes and the
-  // result is kChainMismatch.
+  // Appends `row` as the new HEAD, with its interior Merkle nodes (row.nodes), and marks its
+  // proposal committed, atomically. Compare-and-swap: when row.version != HeadVersion() + 1,
+  // nothing changes and the result is kChainMismatch. When row.nodes is not empty and is
+  // not exactly the nodes leaf row.version − 1 completes over the stored leaves and nodes
+  // (positions and hashes), nothing changes and the result is kMalformed.
   virtual util::Status AppendCommit(const CommitRow& row) = 0;
 
   // --- Checkpoints and the audit trail (SPEC §4.2, §4.4) ---
@@ -148,12 +180,12 @@ class Store {
   // --- Retention (SPEC §4.3) ---
 
   // Prunes the record bytes of versions 1 … anchor.version: afterwards ReadRecord of such a
-  // version fails with kPruned, while ReadCommitMeta and ReadLeafHashes keep answering (leaf
-  // hashes are kept forever, so proofs stay possible). `anchor` is a checkpoint at exactly
-  // anchor.version, stored in the same transaction and returned by LoadPruneAnchor: start-up
-  // and the background verification resume from it, since they can no longer re-read what
-  // came before. A backend MAY keep the bytes physically (docs/STORAGE.md says what each one
-  // reclaims) but MUST NOT serve them.
+  // version fails with kPruned, while ReadCommitMeta, ReadLeafHashes and ReadMerkleNodes keep
+  // answering (leaf hashes and interior nodes are kept forever, so proofs stay possible).
+  // `anchor` is a checkpoint at exactly anchor.version, stored in the same transaction and
+  // returned by LoadPruneAnchor: start-up and the background verification resume from it,
+  // since they can no longer re-read what came before. A backend MAY keep the bytes
+  // physically (docs/STORAGE.md says what each one reclaims) but MUST NOT serve them.
   // REQUIRES: 0 < anchor.version < HeadVersion(), and anchor.version >= the stored anchor's
   // version (pruning again through the same version is a no-op that replaces the anchor).
   // Otherwise kMalformed and nothing changes.
