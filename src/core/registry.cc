@@ -706,6 +706,8 @@ util::Result<ProposeOutcome> Registry::Propose(model::CanonicalPayload payload) 
         if (!it.ok()) return std::move(it).error();
         if (*it != pending_.end()) return ProposeOutcome{ViewOf(id, (*it)->second), false};
       }
+      // Same id, same payload: a payload retired by retention is the one proposed again.
+      if ((*known)->canonical_payload.empty()) (*known)->canonical_payload = payload.canonical;
       util::Result<ProposalView> view = ViewOfRow(**known);
       if (!view.ok()) return std::move(view).error();
       return ProposeOutcome{std::move(view).value(), false};
@@ -744,6 +746,8 @@ util::Result<ProposeOutcome> Registry::Propose(model::CanonicalPayload payload) 
         util::Result<PendingMap::iterator> it = RefreshProposalLocked(id);
         if (it.ok() && *it != pending_.end())
           return ProposeOutcome{ViewOf(id, (*it)->second), false};
+        // Same id, same payload: a payload retired by retention is the one proposed again.
+        if ((*known)->canonical_payload.empty()) (*known)->canonical_payload = payload.canonical;
         util::Result<ProposalView> view = ViewOfRow(**known);
         if (!view.ok()) return std::move(view).error();
         return ProposeOutcome{std::move(view).value(), false};
@@ -1060,6 +1064,13 @@ util::Result<ProposalView> Registry::GetProposal(std::string_view proposal_id) {
 }
 
 util::Result<ProposalView> Registry::ViewOfRow(const storage::ProposalRow& r) {
+  if (r.canonical_payload.empty()) {
+    // Retention retired this ended proposal's payload (docs/STORAGE.md, "Retention").
+    return Error(ErrorCode::kPruned, "proposal " + r.proposal_id + " (" +
+                                         std::string(model::ProposalStatusName(r.status)) +
+                                         ", version " + std::to_string(r.version) +
+                                         ") was pruned by retention");
+  }
   util::Result<std::vector<model::Approval>> approvals = store_->LoadApprovals(r.proposal_id);
   if (!approvals.ok()) return StoreError(approvals.error());
   ProposalView v;

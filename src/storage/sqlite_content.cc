@@ -221,6 +221,9 @@ util::Result<std::optional<std::string>> ReadCommitRecord(Connection& conn, std:
     dict_version = static_cast<std::uint64_t>(stmt.Int(3));
     has_items = stmt.Int(4) != 0;
   }
+  if (frame_blob.empty()) {
+    return Error(ErrorCode::kPruned, what + ": pruned by retention, its bytes were reclaimed");
+  }
   std::string dictionary;
   if (dict_version != 0) {
     REGISTRY_ASSIGN_OR_RETURN(dictionary, CommitFrameBytes(conn, dict_version));
@@ -263,6 +266,10 @@ util::Result<StoredProposal> ReadStoredProposal(const Statement& stmt) {
 
 util::Status DecodeProposalPayload(Connection& conn, StoredProposal& p, ReadCache* cache) {
   const std::string what = "payload of proposal " + p.row.proposal_id;
+  if (p.retired()) {
+    p.row.canonical_payload.clear();
+    return util::Status::Ok();
+  }
   std::string dictionary;
   if (p.dict_version != 0) {
     REGISTRY_ASSIGN_OR_RETURN(dictionary, CommitFrameBytes(conn, p.dict_version));

@@ -51,7 +51,8 @@ util::Result<std::shared_ptr<const IdList>> LoadCommitList(Connection& conn, std
 util::Result<std::vector<DescriptorBytes>> FetchDescriptors(Connection& conn, const IdList& ids,
                                                             ReadCache* cache, bool fill);
 
-// Commit `version`'s record, or nullopt when there is no such row.
+// Commit `version`'s record, or nullopt when there is no such row. A version whose bytes
+// retention reclaimed (empty frame, see sqlite_reclaim.h) is kPruned.
 util::Result<std::optional<std::string>> ReadCommitRecord(Connection& conn, std::uint64_t version,
                                                           ReadCache* cache);
 
@@ -64,6 +65,9 @@ struct StoredProposal {
   std::uint64_t dict_version = 0;
   std::optional<std::string> list;
   std::uint64_t list_base = 0;
+  // Retention retired the payload of this ended proposal (sqlite_reclaim.h): its frame is
+  // empty (a stored frame never is) and it has no list.
+  bool retired() const { return frame.empty(); }
 };
 
 // Queries whose rows ReadStoredProposal reads.
@@ -77,7 +81,9 @@ inline constexpr const char* kSelectPendingProposals =
     "WHERE status = 0 ORDER BY seq";
 util::Result<StoredProposal> ReadStoredProposal(const Statement& stmt);
 
-// Fills p.row.canonical_payload.
+// Fills p.row.canonical_payload; leaves it empty for a retired proposal (p.retired()), whose
+// other columns (status, version, payload_b3, times) are still exact. No canonical payload
+// is empty, so callers tell a retired proposal by its empty canonical_payload.
 util::Status DecodeProposalPayload(Connection& conn, StoredProposal& p, ReadCache* cache);
 
 // Reassembles prefix ‖ items joined by ',' ‖ suffix and checks length and BLAKE3.

@@ -155,4 +155,40 @@ util::Result<IdList> DecodeList(std::string_view encoded, const IdList* base) {
   return ids;
 }
 
+util::Status AppendIntroducedIds(std::string_view encoded, IdList& out) {
+  REGISTRY_ASSIGN_OR_RETURN(ListKind kind, EncodedListKind(encoded));
+  if (kind == ListKind::kFull) {
+    REGISTRY_ASSIGN_OR_RETURN(IdList ids, DecodeList(encoded, nullptr));
+    out.insert(out.end(), ids.begin(), ids.end());
+    return util::Status::Ok();
+  }
+  std::size_t pos = 1;
+  std::optional<std::uint64_t> base_count = GetVarint(encoded, pos);
+  std::optional<std::uint64_t> count = GetVarint(encoded, pos);
+  if (!base_count.has_value() || !count.has_value() || *count > kMaxListSize) {
+    return Corrupt("bad count");
+  }
+  std::uint64_t seen = 0;
+  DescriptorId last_inserted = 0;
+  while (pos < encoded.size()) {
+    std::optional<std::uint64_t> header = GetVarint(encoded, pos);
+    if (!header.has_value()) return Corrupt("truncated op");
+    const std::uint64_t n = *header >> 1;
+    if (n == 0 || n > *count - seen) return Corrupt("op length");
+    seen += n;
+    if ((*header & 1) != 0) {
+      for (std::uint64_t k = 0; k < n; ++k) {
+        std::optional<std::uint64_t> d = GetVarint(encoded, pos);
+        if (!d.has_value()) return Corrupt("truncated insert");
+        last_inserted += UnZigZag(*d);
+        out.push_back(last_inserted);
+      }
+    } else if (!GetVarint(encoded, pos).has_value()) {
+      return Corrupt("truncated copy");
+    }
+  }
+  if (seen != *count) return Corrupt("count mismatch");
+  return util::Status::Ok();
+}
+
 }  // namespace registry::storage::internal

@@ -45,4 +45,11 @@ util::Result<ListKind> EncodedListKind(std::string_view encoded);
 // Corrupt input (bad varints, copies outside the base, a count mismatch) is kInternal.
 util::Result<IdList> DecodeList(std::string_view encoded, const IdList* base);
 
+// Appends to `out` the ids `encoded` introduces without its base: every id of a kFull list,
+// the inserted ids of a kDelta list (its copies come from the base). The ids a chain of
+// lists references are those of its keyframe plus what each delta inserts, so retention can
+// tell which descriptors a set of lists references without rebuilding every list. Corrupt
+// input is kInternal (and `out` may hold part of the ids).
+util::Status AppendIntroducedIds(std::string_view encoded, IdList& out);
+
 }  // namespace registry::storage::internal

@@ -68,4 +68,20 @@ void ReadCache::InsertList(std::uint64_t version, std::shared_ptr<const IdList> 
   lists_.emplace_back(version, std::move(list));
 }
 
+void ReadCache::Forget(const std::vector<DescriptorId>& ids, std::uint64_t lists_through) {
+  if (budget_ == 0) return;
+  {
+    std::lock_guard lock(descriptors_mu_);
+    for (DescriptorId id : ids) {
+      if (auto it = young_.find(id); it != young_.end()) {
+        young_bytes_ -= it->second->size();
+        young_.erase(it);
+      }
+      old_.erase(id);
+    }
+  }
+  std::lock_guard lock(lists_mu_);
+  std::erase_if(lists_, [lists_through](const auto& e) { return e.first <= lists_through; });
+}
+
 }  // namespace registry::storage::internal

@@ -2,9 +2,10 @@
 // descriptor bytes by id (bounded by bytes, two generations: an entry survives while it is
 // read at least once per generation) and the last few reconstructed item lists of commits.
 //
-// It holds committed data only, which never changes (ids are never reused), so entries
-// need no invalidation. Only readers insert; the writer may look up. Thread-safe: one
-// mutex per part, held only for map operations.
+// It holds committed data only, which never changes (ids are never reused), so an entry is
+// never wrong; retention (PruneThrough) deletes rows, and then drops their entries so that
+// they do not hold memory (Forget). Only readers insert; the writer may look up and forget.
+// Thread-safe: one mutex per part, held only for map operations.
 #pragma once
 
 #include <cstddef>
@@ -36,6 +37,11 @@ class ReadCache {
 
   std::shared_ptr<const IdList> FindList(std::uint64_t version);
   void InsertList(std::uint64_t version, std::shared_ptr<const IdList> list);
+
+  // Drops the descriptors `ids` and the lists of versions <= `lists_through` (rows retention
+  // deleted). A reader that read them from an older snapshot may insert them again: still
+  // correct (ids are never reused), they just age out.
+  void Forget(const std::vector<DescriptorId>& ids, std::uint64_t lists_through);
 
  private:
   static constexpr std::size_t kLists = 8;

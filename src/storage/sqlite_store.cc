@@ -263,7 +263,12 @@ util::Result<std::optional<std::string>> SqliteStore::ReadRecord(std::uint64_t v
   REGISTRY_ASSIGN_OR_RETURN(ReaderPool::Lease conn, impl_->Read(what));
   util::Result<std::optional<std::string>> record =
       internal::ReadCommitRecord(*conn, version, impl_->cache.get());
-  if (!record.ok()) return ReadFailed(what, record.error());
+  if (!record.ok()) {
+    // Pruned between the check above and the read: the prune's transaction committed
+    // before pruned_through was raised. Still a 410, not a storage fault.
+    if (record.error().code() == ErrorCode::kPruned) return std::move(record).error();
+    return ReadFailed(what, record.error());
+  }
   if (!record->has_value()) {
     return Error(ErrorCode::kInternal, "sqlite store: " + what + ": the version is missing");
   }

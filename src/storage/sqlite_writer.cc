@@ -1,6 +1,7 @@
 #include "sqlite_writer.h"
 
 #include <cstring>
+#include <unordered_set>
 #include <utility>
 
 #include "registry/model/proposal.h"
@@ -645,7 +646,33 @@ util::Status Writer::ApplyPruneThrough(const CheckpointRow& anchor) {
                  "cannot prune through version " + std::to_string(anchor.version) + " (HEAD " +
                      std::to_string(head) + ", pruned through " + std::to_string(pruned) + ")");
   }
-  return WriteCheckpointRow("prune_anchor", anchor);
+  REGISTRY_RETURN_IF_ERROR(WriteCheckpointRow("prune_anchor", anchor));
+  // Drop the bytes the anchor makes unreadable, in this call's savepoint: a failure undoes
+  // the reclamation together with the anchor (sqlite_reclaim.h).
+  REGISTRY_ASSIGN_OR_RETURN(ReclaimOutcome reclaimed,
+                            ReclaimPruned(*conn_, pruned, anchor.version, cache_));
+  ForgetReclaimed(reclaimed, anchor.version);
+  return util::Status::Ok();
+}
+
+void Writer::ForgetReclaimed(const ReclaimOutcome& reclaimed, std::uint64_t anchor) {
+  // Nothing fails after this point of the call; a failure of the batch afterwards resets
+  // head_state_ and known_ anyway (RunBatch). HEAD's list is unchanged, but its chain now
+  // starts at the first kept version, whose frame is the chain's dictionary.
+  if (head_state_.valid && head_state_.has_items && head_state_.keyframe <= anchor) {
+    if (reclaimed.rekeyed && head_state_.keyframe == reclaimed.old_keyframe) {
+      head_state_.keyframe = reclaimed.first_kept;
+      head_state_.keyframe_frame = reclaimed.keyframe_frame;
+    } else {
+      head_state_ = HeadState{};  // reloaded from the transaction on the next write
+    }
+  }
+  if (!reclaimed.deleted_descriptors.empty()) {
+    const std::unordered_set<DescriptorId> deleted(reclaimed.deleted_descriptors.begin(),
+                                                   reclaimed.deleted_descriptors.end());
+    std::erase_if(known_, [&deleted](const auto& e) { return deleted.count(e.second) > 0; });
+  }
+  if (cache_ != nullptr) cache_->Forget(reclaimed.deleted_descriptors, anchor);
 }
 
 util::Status Writer::ApplyWriteCheckpoint(const CheckpointRow& row) {

@@ -10,6 +10,9 @@
 // id map of recently stored descriptors. Both describe the transaction in progress and are
 // undone with it (per call on a savepoint rollback, wholesale on a failed batch).
 //
+// PruneThrough also reclaims the pruned versions' bytes in its transaction
+// (sqlite_reclaim.h).
+//
 // Thread-safe: the public calls block until their batch is durable (or failed).
 #pragma once
 
@@ -31,6 +34,7 @@
 #include "sqlite_connection.h"
 #include "sqlite_item_list.h"
 #include "sqlite_read_cache.h"
+#include "sqlite_reclaim.h"
 
 namespace registry::storage::internal {
 
@@ -42,7 +46,8 @@ struct WriterOptions {
 
 class Writer {
  public:
-  // `cache` (not owned, MAY be null) is only read. `head` is the committed HEAD at open.
+  // `cache` (not owned, MAY be null) is read, and retention drops what it deleted from it.
+  // `head` is the committed HEAD at open.
   Writer(std::unique_ptr<Connection> conn, WriterOptions options, ReadCache* cache,
          std::uint64_t head);
   // Runs what is queued, then stops the thread and closes the connection.
@@ -100,6 +105,9 @@ class Writer {
   util::Status ApplyWriteCheckpoint(const CheckpointRow& row);
   util::Status ApplyAppendAudit(const std::vector<AuditRow>& rows);
   util::Status ApplyPruneThrough(const CheckpointRow& anchor);
+  // After ReclaimPruned through `anchor`: re-points head_state_ at the re-keyed chain, and
+  // drops the deleted descriptors from known_ and the read cache.
+  void ForgetReclaimed(const ReclaimOutcome& reclaimed, std::uint64_t anchor);
   // INSERT OR REPLACE of the one row of `table` ("checkpoint" or "prune_anchor").
   util::Status WriteCheckpointRow(std::string_view table, const CheckpointRow& row);
 
