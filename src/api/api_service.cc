@@ -172,9 +172,15 @@ struct ApiService::Impl {
   // Runs a write request on a worker: admission, the step, the audit entry, the response.
   void SubmitWrite(Call call);
   void Write(Call call);
-  util::Result<http::Response> Propose(Call& call, core::AuditEvent& event);
-  util::Result<http::Response> Approve(Call& call, core::AuditEvent& event);
-  util::Result<http::Response> Commit(Call& call, core::AuditEvent& event);
+  // The accepted decision's entry, to store with the write (null when the trail is not
+  // chained by the store).
+  core::AuditAttachment* Attach(core::AuditAttachment& attach, const core::AuditEvent& event);
+  util::Result<http::Response> Propose(Call& call, core::AuditEvent& event,
+                                       core::AuditAttachment& attach);
+  util::Result<http::Response> Approve(Call& call, core::AuditEvent& event,
+                                       core::AuditAttachment& attach);
+  util::Result<http::Response> Commit(Call& call, core::AuditEvent& event,
+                                      core::AuditAttachment& attach);
 };
 
 ApiService::ApiService(Deps deps, ApiOptions options, AccessLog* access_log)
@@ -434,6 +440,7 @@ void ApiService::Impl::SubmitWrite(Call call) {
 void ApiService::Impl::Write(Call call) {
   core::AuditEvent event;
   event.corr_id = call.corr_id;
+  core::AuditAttachment attach;
   util::Result<http::Response> response = Error(ErrorCode::kInternal, "unset");
   switch (call.match.route) {
     case Route::kRegistryProposals:
@@ -451,11 +458,11 @@ void ApiService::Impl::Write(Call call) {
   if (util::Status admitted = AdmitWrite(call); !admitted.ok()) {
     response = std::move(admitted).error();
   } else if (call.match.route == Route::kRegistryProposals) {
-    response = Propose(call, event);
+    response = Propose(call, event, attach);
   } else if (call.match.route == Route::kRegistryApproval) {
-    response = Approve(call, event);
+    response = Approve(call, event, attach);
   } else {
-    response = Commit(call, event);
+    response = Commit(call, event, attach);
   }
   if (!response.ok() && response.error().code() == ErrorCode::kInternal) {
     // The core's only internal errors are storage faults, and a failed store call changed
@@ -468,7 +475,16 @@ void ApiService::Impl::Write(Call call) {
   event.accepted = response.ok();
   if (!response.ok()) event.reason = std::string(util::ErrorCodeName(response.error().code()));
   if (deps.audit != nullptr) {
-    if (util::Status audited = deps.audit->Record(event); !audited.ok()) {
+    util::Status audited = util::Status::Ok();
+    if (attach.stored.has_value()) {
+      // Stored with the write, as accepted. Should the request still fail after that (the
+      // proposal went stale meanwhile), the trail also says what the client was told.
+      deps.audit->NoteStored(*attach.stored);
+      if (!response.ok()) audited = deps.audit->Record(event);
+    } else {
+      audited = deps.audit->Record(event);
+    }
+    if (!audited.ok()) {
       // The decision stands (a write is already durable); the trail cannot grow, so the
       // write plane goes unready until the storage fault clears.
       deps.gate->SetStorageFault(true);
@@ -479,14 +495,25 @@ void ApiService::Impl::Write(Call call) {
   Finish(call, std::move(response).value());
 }
 
-util::Result<http::Response> ApiService::Impl::Propose(Call& call, core::AuditEvent& event) {
+core::AuditAttachment* ApiService::Impl::Attach(core::AuditAttachment& attach,
+                                                const core::AuditEvent& event) {
+  if (deps.audit == nullptr || !deps.audit->chained()) return nullptr;
+  attach.log = deps.audit;
+  attach.event = event;
+  attach.event.accepted = true;
+  return &attach;
+}
+
+util::Result<http::Response> ApiService::Impl::Propose(Call& call, core::AuditEvent& event,
+                                                       core::AuditAttachment& attach) {
   REGISTRY_ASSIGN_OR_RETURN(json::Value body, json::Parse(call.request.body));
   model::PayloadLimits limits = deps.registry->options().payload_limits;
   REGISTRY_ASSIGN_OR_RETURN(model::CanonicalPayload payload,
                             model::DecodeProposeRequest(body, limits));
   event.proposal_id = payload.proposal_id;
   event.payload_b3 = payload.payload_b3;
-  util::Result<core::ProposeOutcome> out = deps.registry->Propose(std::move(payload));
+  util::Result<core::ProposeOutcome> out =
+      deps.registry->Propose(std::move(payload), Attach(attach, event));
   if (!out.ok()) {
     if (out.error().code() == ErrorCode::kBusy) {
       deps.metrics->CountRejected(metrics::RejectReason::kPendingCap);
@@ -510,12 +537,13 @@ util::Result<http::Response> ApiService::Impl::Propose(Call& call, core::AuditEv
   return r;
 }
 
-util::Result<http::Response> ApiService::Impl::Approve(Call& call, core::AuditEvent& event) {
+util::Result<http::Response> ApiService::Impl::Approve(Call& call, core::AuditEvent& event,
+                                                       core::AuditAttachment& attach) {
   REGISTRY_ASSIGN_OR_RETURN(json::Value body, json::Parse(call.request.body));
   REGISTRY_ASSIGN_OR_RETURN(model::Approval approval, model::DecodeApproval(body, "body"));
   event.signer_id = approval.signer_id;
-  util::Result<core::ApproveOutcome> out =
-      deps.registry->Approve(call.match.param, std::move(approval), call.corr_id);
+  util::Result<core::ApproveOutcome> out = deps.registry->Approve(
+      call.match.param, std::move(approval), call.corr_id, Attach(attach, event));
   if (!out.ok()) {
     return std::move(out).error();
   }
@@ -533,9 +561,11 @@ util::Result<http::Response> ApiService::Impl::Approve(Call& call, core::AuditEv
   return r;
 }
 
-util::Result<http::Response> ApiService::Impl::Commit(Call& call, core::AuditEvent& event) {
+util::Result<http::Response> ApiService::Impl::Commit(Call& call, core::AuditEvent& event,
+                                                      core::AuditAttachment& attach) {
   auto started = std::chrono::steady_clock::now();
-  util::Result<core::CommitOutcome> out = deps.registry->Commit(call.match.param, call.corr_id);
+  util::Result<core::CommitOutcome> out =
+      deps.registry->Commit(call.match.param, call.corr_id, Attach(attach, event));
   if (!out.ok()) {
     deps.metrics->CountUpdate(metrics::UpdateResult::kRejected);
     if (out.error().code() == ErrorCode::kChainMismatch) deps.metrics->CountCommitCasFail();

@@ -70,6 +70,7 @@ AuditLog::AuditLog(storage::Store* store, const util::Clock* clock, std::uint64_
                    std::string prev_hash)
     : store_(store),
       clock_(clock),
+      chained_(store->ChainsAudit()),
       seq_(seq),
       prev_hash_(prev_hash),
       tail_seq_(seq),
@@ -84,15 +85,32 @@ std::uint64_t AuditLog::last_seq() const {
   return seq_;
 }
 
+storage::AuditEncoder AuditLog::Encoder(AuditEvent event) const {
+  return [ts = clock_->NowMillis(), event = std::move(event)](std::uint64_t seq,
+                                                              std::string_view prev) {
+    return EncodeAuditEntry(event, seq, prev, ts);
+  };
+}
+
+void AuditLog::NoteStored(const storage::AuditRow& row) {
+  std::lock_guard lock(mu_);
+  if (row.seq > seq_) seq_ = row.seq;
+}
+
 util::Status AuditLog::Record(const AuditEvent& event) {
   std::unique_lock lock(mu_);
   if (stopping_) return Error(ErrorCode::kNotReady, "the audit trail is closed");
   const std::uint64_t ticket = ++next_ticket_;
-  const std::uint64_t seq = ++seq_;
   const util::UnixMillis ts = clock_->NowMillis();
-  std::string entry = EncodeAuditEntry(event, seq, prev_hash_, ts);
-  prev_hash_ = crypto::PayloadB3(entry);
-  queue_.push_back(Queued{ticket, event, ts, storage::AuditRow{seq, std::move(entry)}});
+  if (chained_) {
+    // The store gives the entry its place when it stores it (FlushChained).
+    queue_.push_back(Queued{ticket, event, ts, storage::AuditRow{}});
+  } else {
+    const std::uint64_t seq = ++seq_;
+    std::string entry = EncodeAuditEntry(event, seq, prev_hash_, ts);
+    prev_hash_ = crypto::PayloadB3(entry);
+    queue_.push_back(Queued{ticket, event, ts, storage::AuditRow{seq, std::move(entry)}});
+  }
   if (paused_) {
     // Queued behind the entries that failed; written when Retry() succeeds.
     return Error(ErrorCode::kInternal, "the audit trail cannot be written: " + failure_);
@@ -152,7 +170,37 @@ void AuditLog::RechainLocked() {
   prev_hash_ = std::move(prev);
 }
 
+void AuditLog::FlushChained() {
+  std::unique_lock lock(mu_);
+  for (;;) {
+    queued_cv_.wait(lock, [&] { return stopping_ || (!queue_.empty() && !paused_); });
+    if (queue_.empty() || paused_) return;  // stopping: nothing (writable) left
+    std::vector<storage::AuditEncoder> batch;
+    batch.reserve(queue_.size());
+    for (const Queued& q : queue_) {
+      batch.push_back([event = q.event, ts = q.ts](std::uint64_t seq, std::string_view prev) {
+        return EncodeAuditEntry(event, seq, prev, ts);
+      });
+    }
+    const std::uint64_t last_ticket = queue_.back().ticket;
+    lock.unlock();
+    util::Result<std::vector<storage::AuditRow>> rows = store_->AppendAuditChained(batch);
+    lock.lock();
+    attempted_ticket_ = last_ticket;
+    if (rows.ok()) {
+      for (std::size_t i = 0; i < batch.size(); ++i) queue_.pop_front();
+      durable_ticket_ = last_ticket;
+      if (!rows->empty() && rows->back().seq > seq_) seq_ = rows->back().seq;
+    } else {
+      paused_ = true;
+      failure_ = rows.error().message();
+    }
+    flushed_cv_.notify_all();
+  }
+}
+
 void AuditLog::Flush() {
+  if (chained_) return FlushChained();
   // Consecutive re-chains without a successful write; bounded so that a store that keeps
   // refusing pauses the trail instead of spinning.
   constexpr int kMaxRechains = 256;

@@ -684,7 +684,29 @@ Error Registry::NotPendingError(std::string_view proposal_id) {
   return Error(ErrorCode::kInternal, "unreachable proposal status");
 }
 
-util::Result<ProposeOutcome> Registry::Propose(model::CanonicalPayload payload) {
+util::Status Registry::StoreDecision(const storage::AuditedWrite& write, AuditAttachment* audit,
+                                     std::string_view payload_b3) {
+  if (audit != nullptr && audit->log != nullptr && audit->log->chained()) {
+    AuditEvent event = audit->event;
+    if (event.payload_b3.empty()) event.payload_b3 = std::string(payload_b3);
+    util::Result<storage::AuditRow> row = store_->WriteAudited(write, audit->log->Encoder(event));
+    if (!row.ok()) return std::move(row).error();
+    audit->stored = std::move(row).value();
+    return util::Status::Ok();
+  }
+  switch (write.kind) {
+    case storage::AuditedWrite::Kind::kInsertProposal:
+      return store_->InsertProposal(*write.proposal);
+    case storage::AuditedWrite::Kind::kInsertApproval:
+      return store_->InsertApproval(write.proposal_id, *write.approval);
+    case storage::AuditedWrite::Kind::kAppendCommit:
+      return store_->AppendCommit(*write.commit);
+  }
+  return Error(ErrorCode::kInternal, "unknown decision write");
+}
+
+util::Result<ProposeOutcome> Registry::Propose(model::CanonicalPayload payload,
+                                               AuditAttachment* audit) {
   REGISTRY_RETURN_IF_ERROR(CheckWritable());
   const std::string id = payload.proposal_id;
   storage::ProposalRow row;
@@ -733,7 +755,10 @@ util::Result<ProposeOutcome> Registry::Propose(model::CanonicalPayload payload) 
   }
 
   // The durable write runs without the lock, so concurrent proposals can share an fsync.
-  util::Status stored = store_->InsertProposal(row);
+  storage::AuditedWrite write;
+  write.kind = storage::AuditedWrite::Kind::kInsertProposal;
+  write.proposal = &row;
+  util::Status stored = StoreDecision(write, audit, row.payload_b3);
 
   std::lock_guard lock(mu_);
   proposing_.erase(id);
@@ -787,7 +812,8 @@ util::Status Registry::CheckOnHead(const model::Payload& pl) const {
 }
 
 util::Result<ApproveOutcome> Registry::Approve(std::string_view proposal_id,
-                                               model::Approval approval, std::string_view corr_id) {
+                                               model::Approval approval, std::string_view corr_id,
+                                               AuditAttachment* audit) {
   REGISTRY_RETURN_IF_ERROR(CheckWritable());
   const util::UnixMillis now = clock_->NowMillis();
   if (approval.signed_at_ms > now + options_.max_clock_skew.count()) {
@@ -851,7 +877,11 @@ util::Result<ApproveOutcome> Registry::Approve(std::string_view proposal_id,
 
   // Phase 4, without the lock: the durable write. Concurrent approvals reach the store
   // together, so a group-committing store makes them share one fsync.
-  util::Status stored = store_->InsertApproval(id, approval);
+  storage::AuditedWrite write;
+  write.kind = storage::AuditedWrite::Kind::kInsertApproval;
+  write.proposal_id = id;
+  write.approval = &approval;
+  util::Status stored = StoreDecision(write, audit, payload_b3);
 
   // Phase 5, under the lock: apply, and auto-commit when quorum is reached.
   std::lock_guard lock(mu_);
@@ -926,8 +956,8 @@ util::Result<CommitOutcome> Registry::CommittedOutcome(std::string_view proposal
   return CommitOutcome{(*meta)->version, (*meta)->payload_b3, (*meta)->committed_at, false};
 }
 
-util::Result<CommitOutcome> Registry::Commit(std::string_view proposal_id,
-                                             std::string_view corr_id) {
+util::Result<CommitOutcome> Registry::Commit(std::string_view proposal_id, std::string_view corr_id,
+                                             AuditAttachment* audit) {
   REGISTRY_RETURN_IF_ERROR(CheckWritable());
   std::lock_guard lock(mu_);
   auto it = pending_.find(std::string(proposal_id));
@@ -940,11 +970,12 @@ util::Result<CommitOutcome> Registry::Commit(std::string_view proposal_id,
   }
   if (it == pending_.end()) return CommittedOutcome(proposal_id);
   REGISTRY_RETURN_IF_ERROR(CheckOpenLocked(it));
-  return CommitLocked(it, corr_id);
+  return CommitLocked(it, corr_id, audit);
 }
 
 util::Result<CommitOutcome> Registry::CommitLocked(PendingMap::iterator it,
-                                                   std::string_view corr_id) {
+                                                   std::string_view corr_id,
+                                                   AuditAttachment* audit) {
   const std::string id = it->first;
   if (options_.shared_store) {
     // This instance may lag behind the store, and other instances may have accepted
@@ -977,7 +1008,10 @@ util::Result<CommitOutcome> Registry::CommitLocked(PendingMap::iterator it,
   MerkleFrontier next_frontier = frontier_;
   next_frontier.AppendLeafHash(row.leaf_hash);
   row.root = next_frontier.Root();
-  if (util::Status s = store_->AppendCommit(row); !s.ok()) {
+  storage::AuditedWrite write;
+  write.kind = storage::AuditedWrite::Kind::kAppendCommit;
+  write.commit = &row;
+  if (util::Status s = StoreDecision(write, audit, row.payload_b3); !s.ok()) {
     if (s.error().code() == ErrorCode::kChainMismatch) {
       // Another instance sharing the store took this version: learn of it, so that the
       // client's retry meets the new HEAD. The 409 stands.

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "merkle_nodes.h"
+#include "registry/crypto/blake3.h"
 
 namespace registry::storage {
 
@@ -193,6 +194,41 @@ util::Status MemoryStore::AppendAudit(const std::vector<AuditRow>& rows) {
     bytes_ += r.entry.size() + 16;
   }
   return util::Status::Ok();
+}
+
+util::Result<std::vector<AuditRow>> MemoryStore::AppendAuditChained(
+    const std::vector<AuditEncoder>& entries) {
+  std::lock_guard lock(mu_);
+  std::vector<AuditRow> out;
+  out.reserve(entries.size());
+  for (const AuditEncoder& encode : entries) {
+    const std::string prev =
+        audit_.empty() ? crypto::ZeroB3() : crypto::PayloadB3(audit_.back().entry);
+    AuditRow row{audit_.size() + 1, encode(audit_.size() + 1, prev)};
+    bytes_ += row.entry.size() + 16;
+    audit_.push_back(row);
+    out.push_back(std::move(row));
+  }
+  return out;
+}
+
+util::Result<AuditRow> MemoryStore::WriteAudited(const AuditedWrite& write,
+                                                 const AuditEncoder& entry) {
+  util::Status s = util::Status::Ok();
+  switch (write.kind) {
+    case AuditedWrite::Kind::kInsertProposal:
+      s = InsertProposal(*write.proposal);
+      break;
+    case AuditedWrite::Kind::kInsertApproval:
+      s = InsertApproval(write.proposal_id, *write.approval);
+      break;
+    case AuditedWrite::Kind::kAppendCommit:
+      s = AppendCommit(*write.commit);
+      break;
+  }
+  if (!s.ok()) return std::move(s).error();
+  REGISTRY_ASSIGN_OR_RETURN(std::vector<AuditRow> rows, AppendAuditChained({entry}));
+  return std::move(rows.front());
 }
 
 util::Result<std::vector<AuditRow>> MemoryStore::ReadAudit(std::uint64_t after_seq,

@@ -177,19 +177,25 @@ util::Status Migrate(Connection& writer) {
                      ", newer than this binary supports (" + std::to_string(LatestSchemaVersion()) +
                      "); refusing to open it");
   }
+  if (version == LatestSchemaVersion()) return util::Status::Ok();
+  // Every pending migration in one transaction (one fsync: a new database is created in
+  // one step, which keeps cold start short); any failure leaves the schema as it was.
+  const std::string what = "migration from schema " + std::to_string(version) + " to " +
+                           std::to_string(LatestSchemaVersion());
+  REGISTRY_RETURN_IF_ERROR(writer.Exec("BEGIN IMMEDIATE", what));
+  util::Status s = util::Status::Ok();
   for (const Migration& m : Migrations()) {
     if (m.version <= version) continue;
-    const std::string what = "migration to schema " + std::to_string(m.version);
-    REGISTRY_RETURN_IF_ERROR(writer.Exec("BEGIN IMMEDIATE", what));
-    const std::string stamp = "PRAGMA user_version=" + std::to_string(m.version) +
-                              ";PRAGMA application_id=" + std::to_string(kApplicationId);
-    util::Status s = writer.Exec(m.sql, what);
-    if (s.ok()) s = writer.Exec(stamp.c_str(), what);
-    if (s.ok()) s = writer.Exec("COMMIT", what);
-    if (!s.ok()) {
-      if (writer.InTransaction()) (void)writer.Exec("ROLLBACK", what);
-      return s;
-    }
+    s = writer.Exec(m.sql, what + " (step " + std::to_string(m.version) + ")");
+    if (!s.ok()) break;
+  }
+  const std::string stamp = "PRAGMA user_version=" + std::to_string(LatestSchemaVersion()) +
+                            ";PRAGMA application_id=" + std::to_string(kApplicationId);
+  if (s.ok()) s = writer.Exec(stamp.c_str(), what);
+  if (s.ok()) s = writer.Exec("COMMIT", what);
+  if (!s.ok()) {
+    if (writer.InTransaction()) (void)writer.Exec("ROLLBACK", what);
+    return s;
   }
   return util::Status::Ok();
 }

@@ -29,8 +29,8 @@ struct ConnectionSettings {
 // Applies the PRAGMAs of `settings`. The writer also switches the database to WAL.
 util::Status ConfigureConnection(Connection& conn, const ConnectionSettings& settings);
 
-// Brings the database to LatestSchemaVersion(), one transaction per migration. Refuses a
-// database of another application or of a newer schema.
+// Brings the database to LatestSchemaVersion(), all pending migrations in one transaction.
+// Refuses a database of another application or of a newer schema.
 util::Status Migrate(Connection& writer);
 
 }  // namespace registry::storage::internal

@@ -505,6 +505,16 @@ std::uint64_t SqliteStore::SizeBytes() {
   return FileSize(impl_->db_path) + FileSize(impl_->db_path + "-wal");
 }
 
+util::Result<std::vector<AuditRow>> SqliteStore::AppendAuditChained(
+    const std::vector<AuditEncoder>& entries) {
+  return impl_->writer->AppendAuditChained(entries);
+}
+
+util::Result<AuditRow> SqliteStore::WriteAudited(const AuditedWrite& write,
+                                                 const AuditEncoder& entry) {
+  return impl_->writer->WriteAudited(write, entry);
+}
+
 SqliteStore::Stats SqliteStore::GetStats() const { return impl_->writer->stats(); }
 
 void SqliteStore::PauseWriterForTesting() { impl_->writer->Pause(); }

@@ -25,6 +25,7 @@ struct Writer::Op {
     kWriteCheckpoint,
     kAppendAudit,
     kPruneThrough,
+    kAppendAuditChained,
   };
 
   Kind kind = Kind::kInsertProposal;
@@ -35,6 +36,12 @@ struct Writer::Op {
   const CommitRow* commit = nullptr;             // kAppendCommit
   const CheckpointRow* checkpoint = nullptr;     // kWriteCheckpoint, kPruneThrough
   const std::vector<AuditRow>* audit = nullptr;  // kAppendAudit
+  // kAppendAuditChained: the entries and where their rows go.
+  const std::vector<AuditEncoder>* chained = nullptr;
+  std::vector<AuditRow>* chained_out = nullptr;
+  // A write's audit entry, appended in the write's savepoint (WriteAudited).
+  const AuditEncoder* attached = nullptr;
+  AuditRow* attached_out = nullptr;
   // Guarded by Writer::mu_. The caller owns the Op and waits for `done` under mu_, so the
   // writer never touches an Op after releasing mu_ with done set.
   bool done = false;
@@ -56,6 +63,8 @@ struct Writer::Op {
         return "WriteCheckpoint(version " + std::to_string(checkpoint->version) + ")";
       case Kind::kPruneThrough:
         return "PruneThrough(version " + std::to_string(checkpoint->version) + ")";
+      case Kind::kAppendAuditChained:
+        return "AppendAuditChained(" + std::to_string(chained->size()) + " entries)";
       case Kind::kAppendAudit:
         return "AppendAudit(" +
                (audit->empty() ? std::string("nothing")
@@ -158,6 +167,41 @@ util::Status Writer::AppendAudit(const std::vector<AuditRow>& rows) {
   op.kind = Op::Kind::kAppendAudit;
   op.audit = &rows;
   return Submit(op);
+}
+
+util::Result<std::vector<AuditRow>> Writer::AppendAuditChained(
+    const std::vector<AuditEncoder>& entries) {
+  std::vector<AuditRow> rows;
+  Op op;
+  op.kind = Op::Kind::kAppendAuditChained;
+  op.chained = &entries;
+  op.chained_out = &rows;
+  REGISTRY_RETURN_IF_ERROR(Submit(op));
+  return rows;
+}
+
+util::Result<AuditRow> Writer::WriteAudited(const AuditedWrite& write, const AuditEncoder& entry) {
+  AuditRow row;
+  Op op;
+  switch (write.kind) {
+    case AuditedWrite::Kind::kInsertProposal:
+      op.kind = Op::Kind::kInsertProposal;
+      op.proposal = write.proposal;
+      break;
+    case AuditedWrite::Kind::kInsertApproval:
+      op.kind = Op::Kind::kInsertApproval;
+      op.proposal_id = write.proposal_id;
+      op.approval = write.approval;
+      break;
+    case AuditedWrite::Kind::kAppendCommit:
+      op.kind = Op::Kind::kAppendCommit;
+      op.commit = write.commit;
+      break;
+  }
+  op.attached = &entry;
+  op.attached_out = &row;
+  REGISTRY_RETURN_IF_ERROR(Submit(op));
+  return row;
 }
 
 SqliteStoreStats Writer::stats() const {
@@ -313,6 +357,16 @@ void Writer::RunBatch(const std::vector<Op*>& batch) {
 }
 
 util::Status Writer::Apply(Op& op, OpEffects& fx) {
+  REGISTRY_RETURN_IF_ERROR(ApplyWrite(op, fx));
+  if (op.attached == nullptr) return util::Status::Ok();
+  // In the write's savepoint: the write and its entry are kept or undone together.
+  std::vector<AuditRow> rows;
+  REGISTRY_RETURN_IF_ERROR(ApplyAppendAuditChained({*op.attached}, rows));
+  *op.attached_out = std::move(rows.front());
+  return util::Status::Ok();
+}
+
+util::Status Writer::ApplyWrite(Op& op, OpEffects& fx) {
   switch (op.kind) {
     case Op::Kind::kInsertProposal:
       return ApplyInsertProposal(*op.proposal, fx);
@@ -328,6 +382,8 @@ util::Status Writer::Apply(Op& op, OpEffects& fx) {
       return ApplyAppendAudit(*op.audit);
     case Op::Kind::kPruneThrough:
       return ApplyPruneThrough(*op.checkpoint);
+    case Op::Kind::kAppendAuditChained:
+      return ApplyAppendAuditChained(*op.chained, *op.chained_out);
   }
   return Error(ErrorCode::kInternal, "unknown operation");
 }
@@ -725,6 +781,34 @@ util::Status Writer::ApplyAppendAudit(const std::vector<AuditRow>& rows) {
         conn_->Prepare("INSERT INTO audit(seq, entry) VALUES(?1, ?2)", "audit insert"));
     stmt.Bind(1, static_cast<std::int64_t>(r.seq)).BindBlob(2, r.entry);
     REGISTRY_RETURN_IF_ERROR(stmt.Run());
+  }
+  return util::Status::Ok();
+}
+
+util::Status Writer::ApplyAppendAuditChained(const std::vector<AuditEncoder>& entries,
+                                             std::vector<AuditRow>& out) {
+  out.clear();
+  std::uint64_t seq = 0;
+  std::string prev = crypto::ZeroB3();
+  {
+    REGISTRY_ASSIGN_OR_RETURN(
+        Statement stmt,
+        conn_->Prepare("SELECT seq, entry FROM audit ORDER BY seq DESC LIMIT 1", "audit tail"));
+    REGISTRY_ASSIGN_OR_RETURN(bool row, stmt.Step());
+    if (row) {
+      seq = static_cast<std::uint64_t>(stmt.Int(0));
+      prev = crypto::PayloadB3(stmt.Blob(1));
+    }
+  }
+  for (const AuditEncoder& encode : entries) {
+    AuditRow r{++seq, encode(seq, prev)};
+    REGISTRY_ASSIGN_OR_RETURN(
+        Statement stmt,
+        conn_->Prepare("INSERT INTO audit(seq, entry) VALUES(?1, ?2)", "audit insert"));
+    stmt.Bind(1, static_cast<std::int64_t>(r.seq)).BindBlob(2, r.entry);
+    REGISTRY_RETURN_IF_ERROR(stmt.Run());
+    prev = crypto::PayloadB3(r.entry);
+    out.push_back(std::move(r));
   }
   return util::Status::Ok();
 }

@@ -62,6 +62,8 @@ class Writer {
   util::Status WriteCheckpoint(const CheckpointRow& row);
   util::Status AppendAudit(const std::vector<AuditRow>& rows);
   util::Status PruneThrough(const CheckpointRow& anchor);
+  util::Result<std::vector<AuditRow>> AppendAuditChained(const std::vector<AuditEncoder>& entries);
+  util::Result<AuditRow> WriteAudited(const AuditedWrite& write, const AuditEncoder& entry);
 
   // The newest durably committed version.
   std::uint64_t head() const { return head_.load(std::memory_order_acquire); }
@@ -97,7 +99,9 @@ class Writer {
   util::Status Submit(Op& op);
   void Run();
   void RunBatch(const std::vector<Op*>& batch);
+  // The call, then its attached audit entry if any.
   util::Status Apply(Op& op, OpEffects& fx);
+  util::Status ApplyWrite(Op& op, OpEffects& fx);
   util::Status ApplyInsertProposal(const ProposalRow& row, OpEffects& fx);
   util::Status ApplyInsertApproval(std::string_view proposal_id, const model::Approval& a);
   util::Status ApplySetStatus(std::string_view proposal_id, model::ProposalStatus status);
@@ -108,6 +112,9 @@ class Writer {
   // After ReclaimPruned through `anchor`: re-points head_state_ at the re-keyed chain, and
   // drops the deleted descriptors from known_ and the read cache.
   void ForgetReclaimed(const ReclaimOutcome& reclaimed, std::uint64_t anchor);
+  // Appends entries after the trail as stored in the transaction; `out` receives the rows.
+  util::Status ApplyAppendAuditChained(const std::vector<AuditEncoder>& entries,
+                                       std::vector<AuditRow>& out);
   // INSERT OR REPLACE of the one row of `table` ("checkpoint" or "prune_anchor").
   util::Status WriteCheckpointRow(std::string_view table, const CheckpointRow& row);
 

@@ -28,10 +28,13 @@ AuditEvent Event(int i, bool accepted) {
   return e;
 }
 
-TEST(AuditLogTest, ConcurrentRecordsFormOneVerifiableChain) {
-  storage::MemoryStore store;
+// Four threads recording at once form one verifiable chain, both when the store chains the
+// entries itself (memory: Store::ChainsAudit) and when the log assigns seq and prev (a
+// store that does not chain, here a plain forwarding decorator); reopening resumes it.
+void ExpectConcurrentRecordsFormOneVerifiableChain(storage::Store& store, bool chained) {
   util::ManualClock clock(kAt);
   auto log = std::move(AuditLog::Open(&store, &clock)).value();
+  EXPECT_EQ(log->chained(), chained);
   std::atomic<int> ok{0};
   std::vector<std::thread> threads;
   for (int t = 0; t < 4; ++t) {
@@ -43,6 +46,7 @@ TEST(AuditLogTest, ConcurrentRecordsFormOneVerifiableChain) {
   }
   for (std::thread& t : threads) t.join();
   EXPECT_EQ(ok.load(), 200);
+  EXPECT_EQ(log->last_seq(), 200u);
   std::vector<storage::AuditRow> rows = *store.ReadAudit(0, 1000);
   ASSERT_EQ(rows.size(), 200u);
   std::uint64_t seq = 0;
@@ -59,6 +63,50 @@ TEST(AuditLogTest, ConcurrentRecordsFormOneVerifiableChain) {
   prev = crypto::ZeroB3();
   EXPECT_TRUE(VerifyAuditRows(rows, seq, prev).ok());
   EXPECT_EQ(seq, 201u);
+}
+
+TEST(AuditLogTest, ConcurrentRecordsFormOneVerifiableChain) {
+  storage::MemoryStore store;
+  ExpectConcurrentRecordsFormOneVerifiableChain(store, /*chained=*/true);
+}
+
+TEST(AuditLogTest, ConcurrentRecordsFormOneVerifiableChainWhenTheLogChains) {
+  storage::MemoryStore memory;
+  testing::ForwardingStore store(&memory);  // does not forward ChainsAudit
+  ExpectConcurrentRecordsFormOneVerifiableChain(store, /*chained=*/false);
+}
+
+// Entries stored with writes (Encoder, NoteStored) and entries recorded through the log
+// interleave into one chain.
+TEST(AuditLogTest, EntriesStoredWithWritesAndRecordedOnesFormOneChain) {
+  storage::MemoryStore store;
+  util::ManualClock clock(kAt);
+  auto log = std::move(AuditLog::Open(&store, &clock)).value();
+  ASSERT_TRUE(log->chained());
+  for (int i = 0; i < 10; ++i) {
+    if (i % 2 == 0) {
+      storage::ProposalRow row;
+      row.proposal_id = "p_" + std::string(23, '0') + std::to_string(i);
+      row.canonical_payload = "{}";
+      storage::AuditedWrite write;
+      write.kind = storage::AuditedWrite::Kind::kInsertProposal;
+      write.proposal = &row;
+      util::Result<storage::AuditRow> stored =
+          store.WriteAudited(write, log->Encoder(Event(i, true)));
+      ASSERT_TRUE(stored.ok());
+      log->NoteStored(*stored);
+    } else {
+      ASSERT_TRUE(log->Record(Event(i, false)).ok());
+    }
+  }
+  EXPECT_EQ(log->last_seq(), 10u);
+  std::vector<storage::AuditRow> rows = *store.ReadAudit(0, 100);
+  std::uint64_t seq = 0;
+  std::string prev = crypto::ZeroB3();
+  ASSERT_TRUE(VerifyAuditRows(rows, seq, prev).ok());
+  EXPECT_EQ(seq, 10u);
+  EXPECT_NE(rows[0].entry.find("\"result\":\"accepted\""), std::string::npos);
+  EXPECT_NE(rows[1].entry.find("\"result\":\"rejected\""), std::string::npos);
 }
 
 TEST(AuditLogTest, EntryCarriesTheDecision) {

@@ -12,7 +12,12 @@
 // skip them), their callers and every later caller get an error, and the flusher pauses
 // until Retry() succeeds. Thread-safe.
 //
-// Several instances may share one store (docs/SCALING.md): when the store refuses a batch
+// When the store chains the trail itself (Store::ChainsAudit: SQLite, memory), entries are
+// handed to it as encoders and take their seq and prev inside the store's transaction; an
+// accepted write's entry can then be stored with the write (Encoder, NoteStored), one
+// transaction and one fsync for both (docs/PERFORMANCE.md, "Profiles").
+//
+// Otherwise several instances may share one store (docs/SCALING.md): when the store refuses a batch
 // because the trail moved on (kChainMismatch), the flusher reads the entries appended
 // meanwhile, verifies them (VerifyAuditRows), re-chains the entries not yet acknowledged
 // after them (new seq and prev, same event and timestamp) and tries again. An entry is only
@@ -75,6 +80,13 @@ class AuditLog {
 
   std::uint64_t last_seq() const;
 
+  // True when the store chains the trail (Store::ChainsAudit): Encoder and NoteStored apply.
+  bool chained() const { return chained_; }
+  // The entry of `event` for Store::WriteAudited, stamped with the time of this call.
+  storage::AuditEncoder Encoder(AuditEvent event) const;
+  // Tells the trail about an entry the store stored with a write.
+  void NoteStored(const storage::AuditRow& row);
+
  private:
   // One entry assigned and not yet durable. `ticket` identifies it to its caller across
   // re-chaining, which changes its seq.
@@ -88,6 +100,8 @@ class AuditLog {
   AuditLog(storage::Store* store, const util::Clock* clock, std::uint64_t seq,
            std::string prev_hash);
   void Flush();
+  // Flush() for a store that chains the trail: no seq is assigned before the store's.
+  void FlushChained();
   // Every stored entry after `after_seq`, in order.
   util::Result<std::vector<storage::AuditRow>> ReadAfter(std::uint64_t after_seq);
   // Re-encodes every queued entry on the stored tail (tail_seq_, tail_prev_). Under mu_.
@@ -95,11 +109,12 @@ class AuditLog {
 
   storage::Store* const store_;
   const util::Clock* const clock_;
+  const bool chained_;  // store_->ChainsAudit()
 
   mutable std::mutex mu_;
   std::condition_variable queued_cv_;
   std::condition_variable flushed_cv_;
-  std::uint64_t seq_;                 // last seq assigned
+  std::uint64_t seq_;                 // last seq assigned (chained: last seq stored)
   std::string prev_hash_;             // hash of the last entry assigned
   std::uint64_t tail_seq_;            // the last entry known to be stored (this instance's or not)
   std::string tail_prev_;             // and its hash

@@ -34,6 +34,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "registry/core/audit_log.h"
 #include "registry/core/chain_verifier.h"
 #include "registry/core/merkle.h"
 #include "registry/model/approval.h"
@@ -119,6 +120,17 @@ struct CommitEvent {
                                               // RecentEvents()
 };
 
+// The audit entry of an accepted write, stored in the write's own transaction when the
+// store chains the trail (AuditLog::chained()): one fsync for both. The Registry completes
+// `event` with the payload hash and sets `stored` once the write and its entry are durable;
+// when `stored` stays empty (no write happened, or the trail is not chained), the caller
+// records the decision through the AuditLog as usual.
+struct AuditAttachment {
+  const AuditLog* log = nullptr;  // not owned
+  AuditEvent event;               // the accepted decision
+  std::optional<storage::AuditRow> stored;
+};
+
 class CommitListener {
  public:
   virtual ~CommitListener() = default;
@@ -148,7 +160,9 @@ class Registry {
   // Proposes `payload` (already strictly decoded, canonicalized and hashed). The same
   // payload again returns the existing proposal with created = false. Errors:
   // kChainMismatch (not on HEAD), kBusy (pending cap), kInternal (store).
-  util::Result<ProposeOutcome> Propose(model::CanonicalPayload payload);
+  // `audit` (MAY be null): see AuditAttachment; the same for Approve and Commit.
+  util::Result<ProposeOutcome> Propose(model::CanonicalPayload payload,
+                                       AuditAttachment* audit = nullptr);
 
   // Accepts one approval. Errors: kNotFound, kProposalExpired, kChainMismatch (stale or
   // committed), kUnknownSigner, kDuplicateApproval, kInvalidSig, kMalformed (signed_at too
@@ -156,13 +170,15 @@ class Registry {
   // `corr_id` is the request's correlation id, carried opaquely into the CommitEvent of an
   // auto-commit.
   util::Result<ApproveOutcome> Approve(std::string_view proposal_id, model::Approval approval,
-                                       std::string_view corr_id = {});
+                                       std::string_view corr_id = {},
+                                       AuditAttachment* audit = nullptr);
 
   // Commits a pending proposal: CAS on HEAD, quorum per SPEC §1.4, durable append, then
   // the listener. A retry of a committed proposal returns the same outcome with
   // created = false. Errors: kNotFound, kProposalExpired, kChainMismatch, kQuorumFailed,
   // kInternal.
-  util::Result<CommitOutcome> Commit(std::string_view proposal_id, std::string_view corr_id = {});
+  util::Result<CommitOutcome> Commit(std::string_view proposal_id, std::string_view corr_id = {},
+                                     AuditAttachment* audit = nullptr);
 
   // Shared store: applies the versions other instances committed after this instance's
   // HEAD, in order, each verified like the tail at Open (VerifyStoredVersion from HEAD's
@@ -261,7 +277,12 @@ class Registry {
   // Checks that the proposal at `it` can still be approved or committed on HEAD. When it
   // is stale or expired, records that, erases `it` and returns the error.
   util::Status CheckOpenLocked(PendingMap::iterator it);
-  util::Result<CommitOutcome> CommitLocked(PendingMap::iterator it, std::string_view corr_id);
+  util::Result<CommitOutcome> CommitLocked(PendingMap::iterator it, std::string_view corr_id,
+                                           AuditAttachment* audit = nullptr);
+  // One of the three decision writes, with `audit`'s entry in the same transaction when the
+  // trail is chained by the store (payload_b3 fills the entry's when it has none).
+  util::Status StoreDecision(const storage::AuditedWrite& write, AuditAttachment* audit,
+                             std::string_view payload_b3);
   void ErasePendingLocked(PendingMap::iterator it);
   util::Status CheckNotDuplicateLocked(const std::string& id, const Pending& p,
                                        const std::string& signer_id) const;

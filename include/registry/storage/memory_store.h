@@ -44,6 +44,14 @@ class MemoryStore final : public Store {
   util::Status AppendAudit(const std::vector<AuditRow>& rows) override;
   util::Result<std::vector<AuditRow>> ReadAudit(std::uint64_t after_seq,
                                                 std::size_t limit) override;
+  // Chained entries: the write first, then its entry, each under the mutex. Nothing
+  // survives the process anyway, so "one transaction" only means "both or neither", which
+  // holds: the entry's append cannot fail once the write succeeded.
+  bool ChainsAudit() const override { return true; }
+  util::Result<std::vector<AuditRow>> AppendAuditChained(
+      const std::vector<AuditEncoder>& entries) override;
+  util::Result<AuditRow> WriteAudited(const AuditedWrite& write,
+                                      const AuditEncoder& entry) override;
   std::uint64_t SizeBytes() override;
 
  private:

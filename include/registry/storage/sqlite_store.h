@@ -115,6 +115,12 @@ class SqliteStore final : public Store {
   util::Status AppendAudit(const std::vector<AuditRow>& rows) override;
   util::Result<std::vector<AuditRow>> ReadAudit(std::uint64_t after_seq,
                                                 std::size_t limit) override;
+  // The single writer chains entries inside the write's transaction.
+  bool ChainsAudit() const override { return true; }
+  util::Result<std::vector<AuditRow>> AppendAuditChained(
+      const std::vector<AuditEncoder>& entries) override;
+  util::Result<AuditRow> WriteAudited(const AuditedWrite& write,
+                                      const AuditEncoder& entry) override;
 
   // Bytes on disk: the database file plus its WAL (registry_storage_bytes).
   std::uint64_t SizeBytes() override;

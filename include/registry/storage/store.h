@@ -97,6 +97,23 @@ struct AuditRow {
   std::string entry;      // canonical JSON of the entry
 };
 
+// The canonical audit entry at `seq`, after an entry whose hash is `prev` ("b3:" + hex
+// BLAKE3 of its canonical bytes; crypto::ZeroB3() before the first entry). A store that
+// chains the trail itself (Store::ChainsAudit) calls it inside the transaction that stores
+// the entry, so that the entry's place in the trail is decided with the write it records.
+// MUST be a pure function of its arguments and what it captured.
+using AuditEncoder = std::function<std::string(std::uint64_t seq, std::string_view prev)>;
+
+// One of the three writes that record a client's decision, for Store::WriteAudited.
+struct AuditedWrite {
+  enum class Kind : std::uint8_t { kInsertProposal, kInsertApproval, kAppendCommit };
+  Kind kind = Kind::kInsertProposal;
+  const ProposalRow* proposal = nullptr;      // kInsertProposal
+  std::string_view proposal_id;               // kInsertApproval
+  const model::Approval* approval = nullptr;  // kInsertApproval
+  const CommitRow* commit = nullptr;          // kAppendCommit
+};
+
 // A change made to the store, possibly by another process sharing it (SubscribeChanges).
 struct StoreChange {
   enum class Kind : std::uint8_t {
@@ -176,6 +193,26 @@ class Store {
   // Up to `limit` entries with seq > after_seq, in order.
   virtual util::Result<std::vector<AuditRow>> ReadAudit(std::uint64_t after_seq,
                                                         std::size_t limit) = 0;
+
+  // --- Audit entries chained by the store (docs/PERFORMANCE.md, "Profiles") ---
+  //
+  // A store with one writer can decide where an entry goes in the trail inside the
+  // transaction that stores it; then a write and the entry that records it share one
+  // transaction (one fsync), and entries need no seq assigned in advance. A store shared by
+  // several writers (postgres) leaves this off and the core chains entries itself
+  // (AppendAudit, re-chaining when the trail moved).
+
+  // True when the store implements AppendAuditChained and WriteAudited.
+  virtual bool ChainsAudit() const { return false; }
+  // Appends one entry per encoder, in order, after the stored trail, atomically, and returns
+  // the rows stored. kInternal when the store does not chain.
+  virtual util::Result<std::vector<AuditRow>> AppendAuditChained(
+      const std::vector<AuditEncoder>& entries);
+  // Runs `write` (InsertProposal, InsertApproval or AppendCommit, same contract) and appends
+  // the entry made by `entry` after the stored trail, in one transaction: both or neither.
+  // Returns the audit row stored; on an error nothing was written. kInternal when the store
+  // does not chain.
+  virtual util::Result<AuditRow> WriteAudited(const AuditedWrite& write, const AuditEncoder& entry);
 
   // --- Retention (SPEC §4.3) ---
 
