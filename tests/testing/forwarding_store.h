@@ -24,11 +24,6 @@ class ForwardingStore : public storage::Store {
                                                               std::size_t count) override {
     return inner_->ReadLeafHashes(first, count);
   }
-  util::Result<std::vector<storage::MerkleNode>> ReadMerkleNodes(std::uint8_t level,
-                                                                 std::uint64_t first,
-                                                                 std::size_t count) override {
-    return inner_->ReadMerkleNodes(level, first, count);
-  }
   util::Result<std::vector<storage::ProposalRow>> LoadPendingProposals() override {
     return inner_->LoadPendingProposals();
   }
