@@ -259,10 +259,13 @@ EOF
       --duration "$COMMIT_SECONDS" --out "$P/cycles-$r.json"
   done
 
+  # As the read sweeps: $RUNS runs per point; the report takes the run of median p99.
   for k in $SUBSCRIBERS; do
-    say "$profile: stream, $k subscribers, $STREAM_COMMITS commits"
-    on_load "$LOADGEN" stream --url "$API" --dir "$TMP/reg" --subscribers "$k" \
-      --commits "$STREAM_COMMITS" --pid "$SERVER_PID" --out "$P/stream-$k.json"
+    say "$profile: stream, $k subscribers, $STREAM_COMMITS commits, $RUNS run(s)"
+    for run in $(seq "$RUNS"); do
+      on_load "$LOADGEN" stream --url "$API" --dir "$TMP/reg" --subscribers "$k" \
+        --commits "$STREAM_COMMITS" --pid "$SERVER_PID" --out "$P/stream-$k-r$run.json"
+    done
   done
   awk '/VmHWM/ {print $2}' "/proc/$SERVER_PID/status" >"$P/peak_rss_kib"
   stop_pid "$SERVER_PID"

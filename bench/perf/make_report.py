@@ -108,10 +108,18 @@ def profile_report(pdir):
     for f in glob.glob(os.path.join(pdir, "cycles-*.json")):
         rate = re.search(r"cycles-(\d+)\.json$", f).group(1)
         rep["commits"]["flat_out" if rate == "0" else rate] = load(f)
-    rep["stream"] = {}
+    # Per subscriber count, the run of median first-byte p99 (runs: stream-K-rN.json; a
+    # single stream-K.json from older reports counts as one run), with every run's p99.
+    runs = {}
     for f in glob.glob(os.path.join(pdir, "stream-*.json")):
-        k = re.search(r"stream-(\d+)\.json$", f).group(1)
-        rep["stream"][k] = load(f)
+        k = re.search(r"stream-(\d+)(?:-r\d+)?\.json$", f).group(1)
+        runs.setdefault(k, []).append(load(f))
+    rep["stream"] = {}
+    for k, rs in runs.items():
+        rs.sort(key=lambda r: r["first_byte"]["p99_ms"])
+        median = dict(rs[(len(rs) - 1) // 2])
+        median["first_byte_p99_ms_runs"] = [r["first_byte"]["p99_ms"] for r in rs]
+        rep["stream"][k] = median
     peak = os.path.join(pdir, "peak_rss_kib")
     if os.path.exists(peak):
         rep["peak_rss_mib"] = int(open(peak).read().strip() or 0) / 1024
@@ -200,8 +208,10 @@ def goals(report):
                 c["cycles_per_s"] >= 300)
         for k, st in sorted(rep.get("stream", {}).items(), key=lambda kv: int(kv[0])):
             if int(k) == 1000:
+                runs = ", ".join(f"{x:.2f}" for x in st.get("first_byte_p99_ms_runs", []))
                 add("commit -> first SSE byte p99 <= 10 ms, 1,000 subscribers", prof,
-                    f"{st['first_byte']['p99_ms']:.2f} ms (p50 {st['first_byte']['p50_ms']:.2f})",
+                    f"{st['first_byte']['p99_ms']:.2f} ms (median run; p50 "
+                    f"{st['first_byte']['p50_ms']:.2f}; runs {runs})",
                     "-", st["first_byte"]["p99_ms"] <= 10)
             if int(k) == 10000:
                 add("10,000 subscribers in <= 256 MiB RSS", prof,
