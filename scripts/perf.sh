@@ -253,10 +253,14 @@ for f in glob.glob(sys.argv[1] + "/wrk-head-ours-c*-r*.json"):
 print(int(best))
 EOF
 )
-  say "$profile: write cycles (propose, 3 approvals, commit) at ${COMMIT_RATES// /, } cycles/s (0 = flat out)"
-  for r in $COMMIT_RATES; do
-    on_load "$LOADGEN" cycles --url "$API" --dir "$TMP/reg" --rate "$r" \
-      --duration "$COMMIT_SECONDS" --out "$P/cycles-$r.json"
+  # $RUNS runs per rate, interleaved; the report takes the run of median commit p99 (median
+  # cycles/s flat out).
+  say "$profile: write cycles (propose, 3 approvals, commit) at ${COMMIT_RATES// /, } cycles/s (0 = flat out), $RUNS run(s)"
+  for run in $(seq "$RUNS"); do
+    for r in $COMMIT_RATES; do
+      on_load "$LOADGEN" cycles --url "$API" --dir "$TMP/reg" --rate "$r" \
+        --duration "$COMMIT_SECONDS" --out "$P/cycles-$r-r$run.json"
+    done
   done
 
   # As the read sweeps: $RUNS runs per point; the report takes the run of median p99.

@@ -104,10 +104,23 @@ def profile_report(pdir):
         os.path.join(pdir, "coldstart-[0-9]*.json")))]
     if rep["cold_start_ms"]:
         rep["cold_start_ms_median"] = statistics.median(rep["cold_start_ms"])
-    rep["commits"] = {}
+    # Per rate, the run of median commit p99 (flat out: of median cycles/s), with every run's
+    # figure (runs: cycles-R-rN.json; a single cycles-R.json from older reports is one run).
+    cycle_runs = {}
     for f in glob.glob(os.path.join(pdir, "cycles-*.json")):
-        rate = re.search(r"cycles-(\d+)\.json$", f).group(1)
-        rep["commits"]["flat_out" if rate == "0" else rate] = load(f)
+        rate = re.search(r"cycles-(\d+)(?:-r\d+)?\.json$", f).group(1)
+        cycle_runs.setdefault("flat_out" if rate == "0" else rate, []).append(load(f))
+    rep["commits"] = {}
+    for rate, rs in cycle_runs.items():
+        if rate == "flat_out":
+            rs.sort(key=lambda r: r["cycles_per_s"])
+            figures = [r["cycles_per_s"] for r in rs]
+        else:
+            rs.sort(key=lambda r: r["commit"]["p99_ms"])
+            figures = [r["commit"]["p99_ms"] for r in rs]
+        median = dict(rs[(len(rs) - 1) // 2])
+        median["runs"] = figures
+        rep["commits"][rate] = median
     # Per subscriber count, the run of median first-byte p99 (runs: stream-K-rN.json; a
     # single stream-K.json from older reports counts as one run), with every run's p99.
     runs = {}
@@ -199,12 +212,16 @@ def goals(report):
         fs_ref = "-"
         if "100" in commits:
             c = commits["100"]
+            runs = ", ".join(f"{x:.2f}" for x in c.get("runs", []))
             add("commit -> 201 p99 <= 5 ms at 100 cycles/s", prof,
-                f"{c['commit']['p99_ms']:.2f} ms (p50 {c['commit']['p50_ms']:.2f}; achieved "
-                f"{c['cycles_per_s']:.0f} cycles/s)", fs_ref, c["commit"]["p99_ms"] <= 5)
+                f"{c['commit']['p99_ms']:.2f} ms (median run; p50 {c['commit']['p50_ms']:.2f}; "
+                f"achieved {c['cycles_per_s']:.0f} cycles/s; runs {runs})", fs_ref,
+                c["commit"]["p99_ms"] <= 5)
         if "flat_out" in commits:
             c = commits["flat_out"]
-            add("flat out >= 300 full cycles/s", prof, f"{c['cycles_per_s']:.0f} cycles/s", fs_ref,
+            runs = ", ".join(f"{x:.0f}" for x in c.get("runs", []))
+            add("flat out >= 300 full cycles/s", prof,
+                f"{c['cycles_per_s']:.0f} cycles/s (median run; runs {runs})", fs_ref,
                 c["cycles_per_s"] >= 300)
         for k, st in sorted(rep.get("stream", {}).items(), key=lambda kv: int(kv[0])):
             if int(k) == 1000:
