@@ -1,7 +1,8 @@
 // Crash safety (SPEC §3 durability rule, storage issue): the real service on SQLite under a
 // concurrent write load, SIGKILLed at random moments and restarted each time. After every
 // restart: every write that got a 2xx is there, HEAD never went backwards, no partial
-// version is visible, and the whole log verifies.
+// version is visible, the whole log verifies, and the audit trail is one unbroken chain
+// holding an accepted entry for every acknowledged write.
 //
 // REGISTRY_CRASH_ITERATIONS sets the number of kills (default 12, to keep CI short; the
 // storage issue's full run uses 50). Bounded: every request has a 5 s timeout, every phase
@@ -17,6 +18,7 @@
 #include <thread>
 
 #include "harness.h"
+#include "registry/core/audit_log.h"
 #include "registry/core/chain_verifier.h"
 #include "registry/crypto/base64.h"
 #include "registry/crypto/blake3.h"
@@ -93,6 +95,52 @@ class CrashTest : public ServiceTest {
     }
   }
 
+  // The audit trail, read through the admin plane: one chain from its first entry (seq,
+  // prev, canonical form: core::VerifyAuditRows), with an accepted entry for every
+  // acknowledged write. Entries are durable before the answer; on SQLite an accepted write's
+  // entry is stored in the write's own transaction. REQUIRES: acked.mu held.
+  void VerifyAuditTrail(const Acknowledged& acked) {
+    std::vector<storage::AuditRow> rows;
+    std::uint64_t after = 0;
+    for (;;) {
+      HttpResponse page = AdminGet("/admin/audit?limit=1000&after=" + std::to_string(after));
+      ASSERT_TRUE(HasStatus(page, 200));
+      json::Value body = ParseJsonOrFail(page.body);
+      for (const json::Value& e : JsonAt(body, {"entries"})->as_array()) {
+        rows.push_back({static_cast<std::uint64_t>(*JsonInt(e, {"seq"})), json::Canonicalize(e)});
+      }
+      const json::Value* next = JsonAt(body, {"next"});
+      if (next == nullptr || next->is_null()) break;
+      after = static_cast<std::uint64_t>(*JsonInt(body, {"next"}));
+    }
+    std::uint64_t seq = 0;
+    std::string prev = crypto::ZeroB3();
+    util::Status chain = core::VerifyAuditRows(rows, seq, prev);
+    ASSERT_TRUE(chain.ok()) << chain.error().message();
+    std::set<std::string> proposed, committed;
+    std::set<std::pair<std::string, std::string>> approved;
+    for (const storage::AuditRow& row : rows) {
+      json::Value e = ParseJsonOrFail(row.entry);
+      if (JsonStr(e, {"result"}) != "accepted") continue;
+      const std::string action = JsonStr(e, {"action"});
+      if (action == "propose") proposed.insert(JsonStr(e, {"proposal_id"}));
+      if (action == "approve") {
+        approved.insert({JsonStr(e, {"proposal_id"}), JsonStr(e, {"signer_id"})});
+      }
+      if (action == "commit") committed.insert(JsonStr(e, {"payload_b3"}));
+    }
+    for (const std::string& pid : acked.proposals) {
+      EXPECT_TRUE(proposed.count(pid) > 0) << "no accepted audit entry for proposal " << pid;
+    }
+    for (const auto& pa : acked.approvals) {
+      EXPECT_TRUE(approved.count(pa) > 0)
+          << "no accepted audit entry for the approval of " << pa.first << " by " << pa.second;
+    }
+    for (const auto& [v, b3] : acked.commits) {
+      EXPECT_TRUE(committed.count(b3) > 0) << "no accepted audit entry for version " << v;
+    }
+  }
+
   // Checks the restarted service against everything acknowledged so far.
   void VerifyAfterRestart(Acknowledged& acked, std::uint64_t& max_head) {
     HttpResponse head = Get("/registry/head");
@@ -125,6 +173,7 @@ class CrashTest : public ServiceTest {
       HttpResponse p = Get("/registry/proposals/" + pid);
       ASSERT_TRUE(HasStatus(p, 200)) << "acknowledged proposal " << pid << " is missing";
     }
+    ASSERT_NO_FATAL_FAILURE(VerifyAuditTrail(acked));
     for (const auto& [pid, signer] : acked.approvals) {
       HttpResponse p = Get("/registry/proposals/" + pid);
       ASSERT_TRUE(HasStatus(p, 200));
