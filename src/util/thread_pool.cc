@@ -4,7 +4,7 @@
 
 namespace registry::util {
 
-ThreadPool::ThreadPool(std::size_t threads) {
+ThreadPool::ThreadPool(std::size_t threads) : size_(threads) {
   REGISTRY_CHECK(threads >= 1, "ThreadPool needs at least one thread");
   workers_.reserve(threads);
   for (std::size_t i = 0; i < threads; ++i) workers_.emplace_back([this] { Run(); });
@@ -23,9 +23,9 @@ bool ThreadPool::Submit(std::function<void()> task) {
 }
 
 void ThreadPool::Stop() {
+  std::lock_guard stop_lock(stop_mu_);
   {
     std::lock_guard lock(mu_);
-    if (stopping_ && workers_.empty()) return;
     stopping_ = true;
   }
   cv_.notify_all();

@@ -9,6 +9,7 @@
 #include <condition_variable>
 #include <future>
 #include <mutex>
+#include <thread>
 #include <vector>
 
 namespace registry::util {
@@ -77,6 +78,24 @@ TEST(ThreadPoolTest, StopFinishesQueuedTasksThenRefusesNewOnes) {
   EXPECT_FALSE(pool.Submit([&] { ++ran; }));
   pool.Stop();  // idempotent
   EXPECT_EQ(ran.load(), 51);
+}
+
+// Stop from several threads at once (a signal handler's shutdown racing the destructor):
+// each returns after the queue is drained and the workers are joined, exactly once.
+TEST(ThreadPoolTest, ConcurrentStopsAllReturnAfterTheDrain) {
+  std::atomic<int> ran{0};
+  ThreadPool pool(2);
+  for (int i = 0; i < 200; ++i) pool.Submit([&] { ++ran; });
+  std::vector<std::thread> stoppers;
+  for (int i = 0; i < 4; ++i) {
+    stoppers.emplace_back([&] {
+      pool.Stop();
+      EXPECT_EQ(ran.load(), 200);  // returned only after the drain
+    });
+  }
+  for (std::thread& t : stoppers) t.join();
+  EXPECT_EQ(pool.size(), 2u);
+  EXPECT_FALSE(pool.Submit([] {}));
 }
 
 }  // namespace
