@@ -253,6 +253,17 @@ for f in glob.glob(sys.argv[1] + "/wrk-head-ours-c*-r*.json"):
 print(int(best))
 EOF
 )
+  # Before the write cycles, so that the server's memory with K subscribers is measured on
+  # a small history (the memory store keeps every version), whatever the cycles commit.
+  # As the read sweeps: $RUNS runs per point; the report takes the run of median p99.
+  for k in $SUBSCRIBERS; do
+    say "$profile: stream, $k subscribers, $STREAM_COMMITS commits, $RUNS run(s)"
+    for run in $(seq "$RUNS"); do
+      on_load "$LOADGEN" stream --url "$API" --dir "$TMP/reg" --subscribers "$k" \
+        --commits "$STREAM_COMMITS" --pid "$SERVER_PID" --out "$P/stream-$k-r$run.json"
+    done
+  done
+
   # $RUNS runs per rate, interleaved; the report takes the run of median commit p99 (median
   # cycles/s flat out).
   say "$profile: write cycles (propose, 3 approvals, commit) at ${COMMIT_RATES// /, } cycles/s (0 = flat out), $RUNS run(s)"
@@ -260,15 +271,6 @@ EOF
     for r in $COMMIT_RATES; do
       on_load "$LOADGEN" cycles --url "$API" --dir "$TMP/reg" --rate "$r" \
         --duration "$COMMIT_SECONDS" --out "$P/cycles-$r-r$run.json"
-    done
-  done
-
-  # As the read sweeps: $RUNS runs per point; the report takes the run of median p99.
-  for k in $SUBSCRIBERS; do
-    say "$profile: stream, $k subscribers, $STREAM_COMMITS commits, $RUNS run(s)"
-    for run in $(seq "$RUNS"); do
-      on_load "$LOADGEN" stream --url "$API" --dir "$TMP/reg" --subscribers "$k" \
-        --commits "$STREAM_COMMITS" --pid "$SERVER_PID" --out "$P/stream-$k-r$run.json"
     done
   done
   awk '/VmHWM/ {print $2}' "/proc/$SERVER_PID/status" >"$P/peak_rss_kib"
