@@ -12,14 +12,14 @@ namespace {
 using util::Error;
 using util::ErrorCode;
 
-Error Corrupt(std::string_view what, const std::string& why) {
-  return Error(ErrorCode::kInternal, std::string(what) + ": store is corrupt: " + why);
-}
-
 // Ids closer than this are fetched by one range scan rather than separate lookups.
 constexpr DescriptorId kRangeGap = 16;
 
 }  // namespace
+
+util::Error Corrupt(std::string_view what, const std::string& why) {
+  return util::Error(util::ErrorCode::kInternal, std::string(what) + ": store is corrupt: " + why);
+}
 
 std::string_view DigestView(const crypto::Blake3Digest& digest) {
   return std::string_view(reinterpret_cast<const char*>(digest.data()), digest.size());

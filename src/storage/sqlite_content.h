@@ -27,6 +27,10 @@
 
 namespace registry::storage::internal {
 
+// kInternal "<what>: store is corrupt: <why>": what a decode of stored bytes that cannot be
+// right answers (shared by the readers and the reclamation).
+util::Error Corrupt(std::string_view what, const std::string& why);
+
 // The unencoded frame of a split document: varint(prefix length) ‖ prefix ‖ suffix.
 std::string MakeFrame(std::string_view prefix, std::string_view suffix);
 

@@ -17,10 +17,6 @@ namespace {
 using util::Error;
 using util::ErrorCode;
 
-Error Corrupt(std::string_view what, const std::string& why) {
-  return Error(ErrorCode::kInternal, std::string(what) + ": store is corrupt: " + why);
-}
-
 // Decoded frames of the commits used as dictionaries, each read once per call.
 class Dictionaries {
  public:

@@ -171,6 +171,14 @@ class SqliteReclaimTest : public ::testing::Test {
     return store.ok() ? std::move(store).value() : nullptr;
   }
 
+  // The store that gets pruned and its unpruned twin, both fresh.
+  void OpenBoth() {
+    pruned_ = OpenOrDie(OptionsFor("pruned"));
+    twin_ = OpenOrDie(OptionsFor("twin"));
+    ASSERT_NE(pruned_, nullptr);
+    ASSERT_NE(twin_, nullptr);
+  }
+
   // The same call on both stores, which must both succeed.
   template <typename F>
   void Both(F&& f) {
@@ -340,10 +348,7 @@ class SqliteReclaimTest : public ::testing::Test {
 };
 
 TEST_F(SqliteReclaimTest, PruningReclaimsBytesAndKeepsEverythingElseExact) {
-  pruned_ = OpenOrDie(OptionsFor("pruned"));
-  twin_ = OpenOrDie(OptionsFor("twin"));
-  ASSERT_NE(pruned_, nullptr);
-  ASSERT_NE(twin_, nullptr);
+  ASSERT_NO_FATAL_FAILURE(OpenBoth());
   Grow(kVersions);
 
   RawDb pruned_db(DbPath("pruned"));
@@ -444,20 +449,14 @@ TEST_F(SqliteReclaimTest, PruningReclaimsBytesAndKeepsEverythingElseExact) {
   EXPECT_LT(pruned_size, twin_size);
   RawDb reopened(DbPath("pruned"));
   EXPECT_EQ(reopened.Text("PRAGMA integrity_check"), "ok");
-  pruned_ = OpenOrDie(OptionsFor("pruned"));
-  twin_ = OpenOrDie(OptionsFor("twin"));
-  ASSERT_NE(pruned_, nullptr);
-  ASSERT_NE(twin_, nullptr);
+  ASSERT_NO_FATAL_FAILURE(OpenBoth());
   EXPECT_LT(pruned_->SizeBytes(), twin_->SizeBytes());
 }
 
 // A prune in the same transaction as the commit before it (group commit), and a prune right
 // below HEAD: the writer's HEAD state follows the re-keyed chain.
 TEST_F(SqliteReclaimTest, PruneInABatchWithACommitAndRightBelowHead) {
-  pruned_ = OpenOrDie(OptionsFor("pruned"));
-  twin_ = OpenOrDie(OptionsFor("twin"));
-  ASSERT_NE(pruned_, nullptr);
-  ASSERT_NE(twin_, nullptr);
+  ASSERT_NO_FATAL_FAILURE(OpenBoth());
   Grow(40);
 
   gen_.Evolve(2);
@@ -500,10 +499,7 @@ TEST_F(SqliteReclaimTest, PruneInABatchWithACommitAndRightBelowHead) {
 // A prune whose reclamation fails (a damaged list among the pruned versions) fails as a
 // whole: no anchor, nothing reclaimed, and the store goes on as before.
 TEST_F(SqliteReclaimTest, AFailedReclamationChangesNothing) {
-  pruned_ = OpenOrDie(OptionsFor("pruned"));
-  twin_ = OpenOrDie(OptionsFor("twin"));
-  ASSERT_NE(pruned_, nullptr);
-  ASSERT_NE(twin_, nullptr);
+  ASSERT_NO_FATAL_FAILURE(OpenBoth());
   Grow(30);
   ASSERT_TRUE(Prune(10).ok());
   RawDb db(DbPath("pruned"));
@@ -533,10 +529,7 @@ TEST_F(SqliteReclaimTest, AFailedReclamationChangesNothing) {
 // A database that an older build pruned only logically (anchor stored, bytes kept) is
 // caught up by its next prune.
 TEST_F(SqliteReclaimTest, CatchesUpALogicalPruneOfAnOlderBuild) {
-  pruned_ = OpenOrDie(OptionsFor("pruned"));
-  twin_ = OpenOrDie(OptionsFor("twin"));
-  ASSERT_NE(pruned_, nullptr);
-  ASSERT_NE(twin_, nullptr);
+  ASSERT_NO_FATAL_FAILURE(OpenBoth());
   Grow(40);
   pruned_.reset();
   {
