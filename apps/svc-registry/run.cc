@@ -272,13 +272,14 @@ int Run(const config::Config& config) {
     return 1;
   }
 
+  const int threads = config::EffectiveThreads(config);
   bus::EventBus::Options bus_options;
   bus_options.max_subscribers = static_cast<std::size_t>(config.sse.max_clients);
+  bus_options.fanout_threads = static_cast<std::size_t>(threads);  // one per I/O thread
   bus::EventBus bus(
       bus_options, [&registry] { return registry->Head()->head; }, [] {});
   bus.Seed(registry->RecentEvents(bus_options.window));
 
-  const int threads = config::EffectiveThreads(config);
   util::ThreadPool workers(static_cast<std::size_t>(threads));
   api::WriteGate gate;
   RequestLog request_log(&log);

@@ -35,7 +35,24 @@ std::string FormatResetFrame(const model::Head& head) {
 
 EventBus::EventBus(Options options, std::function<model::Head()> head,
                    std::function<void()> on_dropped)
-    : options_(options), head_(std::move(head)), on_dropped_(std::move(on_dropped)) {}
+    : options_(options), head_(std::move(head)), on_dropped_(std::move(on_dropped)) {
+  const std::size_t n = std::max<std::size_t>(options_.fanout_threads, 1);
+  for (std::size_t i = 0; i < n; ++i) shards_.push_back(std::make_unique<Shard>());
+  for (auto& shard : shards_) {
+    shard->worker = std::thread([this, s = shard.get()] { RunWorker(*s); });
+  }
+}
+
+EventBus::~EventBus() {
+  for (auto& shard : shards_) {
+    {
+      std::lock_guard lock(shard->mu);
+      shard->stop = true;
+    }
+    shard->wake.notify_one();
+  }
+  for (auto& shard : shards_) shard->worker.join();
+}
 
 void EventBus::Seed(const std::vector<core::CommitEvent>& events) {
   std::lock_guard lock(mu_);
@@ -52,17 +69,23 @@ void EventBus::OnCommit(const core::CommitEvent& event) {
   window_.emplace_back(event.version, frame);
   last_version_ = event.version;
   if (window_.size() > options_.window) window_.pop_front();
-  auto lagging =
-      std::remove_if(subscribers_.begin(), subscribers_.end(),
-                     [&](const std::shared_ptr<Subscriber>& s) { return !s->Push(frame); });
-  for (auto it = lagging; it != subscribers_.end(); ++it) on_dropped_();
-  subscribers_.erase(lagging, subscribers_.end());
+  for (auto& shard : shards_) {
+    {
+      std::lock_guard shard_lock(shard->mu);
+      // A subscriber that arrives later starts after this version anyway.
+      if (shard->subscribers.empty()) continue;
+      shard->queue.emplace_back(event.version, frame);
+    }
+    shard->wake.notify_one();
+  }
 }
 
 EventBus::SubscribeResult EventBus::Subscribe(std::shared_ptr<Subscriber> subscriber,
                                               std::optional<std::uint64_t> since) {
   std::lock_guard lock(mu_);
-  if (subscribers_.size() >= options_.max_subscribers) return SubscribeResult::kFull;
+  if (count_.load(std::memory_order_relaxed) >= options_.max_subscribers) {
+    return SubscribeResult::kFull;
+  }
   // The greeting and the whole replay go out as ONE frame, so that a resume never needs more
   // than one slot of the subscriber's bounded queue, however many versions it missed.
   std::string first = *RetryFrame();
@@ -83,21 +106,110 @@ EventBus::SubscribeResult EventBus::Subscribe(std::shared_ptr<Subscriber> subscr
     on_dropped_();
     return SubscribeResult::kOk;  // accepted, then gone at once: the client resumes
   }
-  subscribers_.push_back(std::move(subscriber));
+  // Every version up to last_version_ is in the greeting or was published before it
+  // subscribed; mu_ keeps OnCommit from queueing the next one until it is registered.
+  Shard* target = shards_.front().get();
+  for (auto& shard : shards_) {
+    if (shard->size.load(std::memory_order_relaxed) <
+        target->size.load(std::memory_order_relaxed)) {
+      target = shard.get();
+    }
+  }
+  {
+    std::lock_guard shard_lock(target->mu);
+    target->subscribers.push_back(Entry{std::move(subscriber), last_version_ + 1});
+    target->size.fetch_add(1, std::memory_order_relaxed);
+  }
+  count_.fetch_add(1, std::memory_order_relaxed);
   return SubscribeResult::kOk;
 }
 
-void EventBus::Unsubscribe(const Subscriber* subscriber) {
-  std::lock_guard lock(mu_);
-  subscribers_.erase(
-      std::remove_if(subscribers_.begin(), subscribers_.end(),
-                     [&](const std::shared_ptr<Subscriber>& s) { return s.get() == subscriber; }),
-      subscribers_.end());
+bool EventBus::Shard::RemoveLocked(const Subscriber* subscriber) {
+  auto it = std::find_if(subscribers.begin(), subscribers.end(),
+                         [&](const Entry& e) { return e.subscriber.get() == subscriber; });
+  if (it == subscribers.end()) return false;
+  subscribers.erase(it);
+  size.fetch_sub(1, std::memory_order_relaxed);
+  return true;
 }
 
-std::size_t EventBus::subscriber_count() const {
-  std::lock_guard lock(mu_);
-  return subscribers_.size();
+void EventBus::Unsubscribe(const Subscriber* subscriber) {
+  for (auto& shard : shards_) {
+    std::lock_guard lock(shard->mu);
+    if (shard->RemoveLocked(subscriber)) {
+      count_.fetch_sub(1, std::memory_order_relaxed);
+      return;
+    }
+  }
+}
+
+void EventBus::WaitIdle() {
+  for (auto& shard : shards_) {
+    std::unique_lock lock(shard->mu);
+    shard->idle.wait(lock, [&] { return shard->queue.empty() && !shard->busy; });
+  }
+}
+
+std::size_t EventBus::subscriber_count() const { return count_.load(std::memory_order_relaxed); }
+
+void EventBus::RunWorker(Shard& shard) {
+  std::vector<Queued> frames;
+  std::vector<Entry> entries;
+  std::unique_lock lock(shard.mu);
+  for (;;) {
+    shard.wake.wait(lock, [&] { return shard.stop || !shard.queue.empty(); });
+    if (shard.stop) return;
+    frames.swap(shard.queue);
+    // A copy, so that subscribing and unsubscribing need not wait for the pass.
+    entries = shard.subscribers;
+    shard.busy = true;
+    lock.unlock();
+
+    const std::vector<const Subscriber*> refused = FanOut(frames, entries);
+    frames.clear();
+    entries.clear();  // may release the last reference to a subscriber gone meanwhile
+
+    lock.lock();
+    std::size_t dropped = 0;
+    for (const Subscriber* gone : refused) {
+      if (shard.RemoveLocked(gone)) ++dropped;  // else unsubscribed during the pass
+    }
+    count_.fetch_sub(dropped, std::memory_order_relaxed);
+    if (dropped > 0) {
+      lock.unlock();
+      for (std::size_t i = 0; i < dropped; ++i) on_dropped_();
+      lock.lock();
+    }
+    shard.busy = false;
+    if (shard.queue.empty()) shard.idle.notify_all();
+  }
+}
+
+std::vector<const Subscriber*> EventBus::FanOut(const std::vector<Queued>& frames,
+                                                const std::vector<Entry>& entries) {
+  std::vector<const Subscriber*> refused;
+  // joined[i]: frames i..end as one frame, built when a subscriber first needs it. Most
+  // subscribers need them all; only those that arrived during the burst start later.
+  std::vector<Frame> joined(frames.size());
+  for (const Entry& e : entries) {
+    const auto first =
+        std::lower_bound(frames.begin(), frames.end(), e.from,
+                         [](const Queued& q, std::uint64_t version) { return q.first < version; });
+    if (first == frames.end()) continue;
+    const auto i = static_cast<std::size_t>(first - frames.begin());
+    Frame& frame = joined[i];
+    if (frame == nullptr) {
+      if (i + 1 == frames.size()) {
+        frame = frames[i].second;
+      } else {
+        std::string text;
+        for (std::size_t j = i; j < frames.size(); ++j) text += *frames[j].second;
+        frame = std::make_shared<const std::string>(std::move(text));
+      }
+    }
+    if (!e.subscriber->Push(frame)) refused.push_back(e.subscriber.get());
+  }
+  return refused;
 }
 
 }  // namespace registry::bus

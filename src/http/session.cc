@@ -5,6 +5,8 @@
 // as "any thread", which only post to it. Timeouts use one housekeeping timer per
 // connection that ticks every Core::tick and compares deadlines stored as plain time
 // points, so that arming a timeout on the hot path is a store, not a timer operation.
+#include <sys/socket.h>
+
 #include <algorithm>
 #include <array>
 #include <atomic>
@@ -99,6 +101,7 @@ class StreamSinkImpl;
 class Session : public std::enable_shared_from_this<Session> {
  public:
   Session(std::shared_ptr<Core> core, ListenerState* listener, Socket socket, bool reject);
+  ~Session();
 
   // Entry points callable from any thread.
   void Start();
@@ -225,10 +228,18 @@ class Session : public std::enable_shared_from_this<Session> {
 
 // The StreamSink handed to Response::Stream::on_open: a bounded queue shared between the
 // producer threads and the connection's strand.
+//
+// Fast path: when nothing is queued and the strand is not writing, Push writes the chunk
+// at once with a non-blocking send from the calling thread. A fan-out to many subscribers
+// then costs one system call each, instead of a post, a strand hop, an asynchronous write
+// and its completion. What the socket does not take is queued, and the strand writes it.
+// Each byte goes out exactly once, in Push order: direct sends happen under mu_, only while
+// the strand does not own the write side (`strand_writing_`), and stop before the socket is
+// closed (`fd_` is cleared under mu_ first).
 class StreamSinkImpl final : public StreamSink {
  public:
-  StreamSinkImpl(std::weak_ptr<Session> session, std::size_t queue_len)
-      : session_(std::move(session)), queue_len_(std::max<std::size_t>(queue_len, 1)) {}
+  StreamSinkImpl(std::weak_ptr<Session> session, std::size_t queue_len, int fd)
+      : session_(std::move(session)), queue_len_(std::max<std::size_t>(queue_len, 1)), fd_(fd) {}
 
   bool Push(std::shared_ptr<const std::string> chunk) override {
     if (chunk == nullptr || closed_.load(std::memory_order_acquire)) return false;
@@ -237,6 +248,17 @@ class StreamSinkImpl final : public StreamSink {
     {
       std::lock_guard<std::mutex> lock(mu_);
       if (closed_.load(std::memory_order_relaxed) || close_requested_) return false;
+      if (!strand_writing_ && queue_.empty() && fd_ >= 0 && !chunk->empty()) {
+        const ssize_t n = ::send(fd_, chunk->data(), chunk->size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+        if (n == static_cast<ssize_t>(chunk->size())) {
+          last_direct_write_.store(SteadyClock::now().time_since_epoch().count(),
+                                   std::memory_order_relaxed);
+          return true;
+        }
+        // The rest waits for the strand, which also reports a failed socket (n < 0 for a
+        // reason other than a full buffer) by closing the connection.
+        if (n > 0) chunk = std::make_shared<const std::string>(chunk->substr(n));
+      }
       if (queue_.size() >= queue_len_) {
         lagged = true;
         closed_.store(true, std::memory_order_release);
@@ -276,8 +298,9 @@ class StreamSinkImpl final : public StreamSink {
 
   bool closed() const override { return closed_.load(std::memory_order_acquire); }
 
-  // Strand side: moves up to `max` queued chunks to `out`. `close_now` is set when Close()
-  // was called and nothing is left to write.
+  // Strand side: moves up to `max` queued chunks to `out`. While it returns chunks, the
+  // strand owns the write side, until a later Take returns none. `close_now` is set when
+  // Close() was called and nothing is left to write.
   void Take(std::vector<std::shared_ptr<const std::string>>& out, std::size_t max,
             bool* close_now) {
     std::lock_guard<std::mutex> lock(mu_);
@@ -285,6 +308,7 @@ class StreamSinkImpl final : public StreamSink {
       out.push_back(std::move(queue_.front()));
       queue_.pop_front();
     }
+    strand_writing_ = !out.empty();
     *close_now = false;
     if (queue_.empty()) {
       drain_posted_ = false;
@@ -292,16 +316,39 @@ class StreamSinkImpl final : public StreamSink {
     }
   }
 
-  void MarkClosed() { closed_.store(true, std::memory_order_release); }
+  // Strand side: takes the write side for a heartbeat. False when chunks are queued (they
+  // are written instead, and count as traffic).
+  bool ClaimForHeartbeat() {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (strand_writing_ || !queue_.empty()) return false;
+    strand_writing_ = true;
+    return true;
+  }
+
+  // The last direct write, for the heartbeat's idle check.
+  SteadyClock::time_point last_direct_write() const {
+    return SteadyClock::time_point(
+        SteadyClock::duration(last_direct_write_.load(std::memory_order_relaxed)));
+  }
+
+  // Strand side, before the socket is closed: no direct write starts after this returns.
+  void MarkClosed() {
+    std::lock_guard<std::mutex> lock(mu_);
+    fd_ = -1;
+    closed_.store(true, std::memory_order_release);
+  }
 
  private:
   const std::weak_ptr<Session> session_;
   const std::size_t queue_len_;
   std::mutex mu_;
   std::deque<std::shared_ptr<const std::string>> queue_;  // guarded by mu_
+  int fd_;                                                // guarded by mu_; -1 once closing
+  bool strand_writing_ = false;                           // guarded by mu_
   bool drain_posted_ = false;                             // guarded by mu_
   bool close_requested_ = false;                          // guarded by mu_
   std::atomic<bool> closed_{false};
+  std::atomic<SteadyClock::rep> last_direct_write_{0};
 };
 
 namespace {
@@ -340,6 +387,12 @@ Session::Session(std::shared_ptr<Core> core, ListenerState* listener, Socket soc
       reader_(ParseLimits{core_->limits.max_header_bytes, core_->limits.max_body_bytes}) {
   wbufs_.reserve(2 * kMaxWriteBatch + 2);
   write_bodies_.reserve(kMaxWriteBatch);
+}
+
+Session::~Session() {
+  // A session destroyed without CloseHard (the I/O context stopped first) still closes its
+  // socket: no direct stream write may follow.
+  if (sink_) sink_->MarkClosed();
 }
 
 // ---- Entry points (any thread) ----
@@ -847,7 +900,8 @@ void Session::EnterStream(Response::Stream stream) {
   // Requests pipelined behind a stream are never answered.
   DropSlots();
   in_.Clear();
-  sink_ = std::make_shared<StreamSinkImpl>(weak_from_this(), stream_->queue_len);
+  sink_ = std::make_shared<StreamSinkImpl>(weak_from_this(), stream_->queue_len,
+                                           socket_.native_handle());
   last_write_ = SteadyClock::now();
   if (stream_->heartbeat.count() > 0) {
     const std::chrono::milliseconds tick =
@@ -878,6 +932,7 @@ void Session::StreamDrain() {
 }
 
 void Session::WriteHeartbeat() {
+  if (!sink_->ClaimForHeartbeat()) return;
   wbufs_.clear();
   wbufs_.push_back(net::buffer(wire::kHeartbeat));
   StartStreamWrite();
@@ -937,7 +992,7 @@ void Session::OnTick(const error_code& ec) {
       return;
     }
     if (stream_mode_ && !writing_ && stream_->heartbeat.count() > 0 &&
-        now - last_write_ >= stream_->heartbeat) {
+        now - std::max(last_write_, sink_->last_direct_write()) >= stream_->heartbeat) {
       WriteHeartbeat();
     }
   }
@@ -967,13 +1022,13 @@ void Session::CloseHard() {
   if (closed_) return;
   closed_ = true;
   lingering_ = false;
+  if (sink_) sink_->MarkClosed();  // before the descriptor can be reused
   error_code ec;
   socket_.close(ec);
   timer_.cancel();
   read_deadline_ = kNever;
   write_deadline_ = kNever;
   DropSlots();
-  if (sink_) sink_->MarkClosed();
   if (stream_mode_ && !stream_closed_notified_) {
     stream_closed_notified_ = true;
     if (stream_->on_closed) stream_->on_closed();

@@ -1,12 +1,14 @@
-// EventBus: the exact SSE frames, one shared frame per commit, resume from the window
-// without a gap or a duplicate (also while commits are being published), reset frames,
-// dropping lagging subscribers, and the subscriber cap.
+// EventBus: the exact SSE frames, one shared frame per commit, a burst joined into one push,
+// resume from the window without a gap or a duplicate (also while commits are being
+// published), reset frames, dropping lagging subscribers, the subscriber cap, and several
+// fan-out workers.
 #include "registry/bus/event_bus.h"
 
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <atomic>
+#include <condition_variable>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -118,7 +120,9 @@ TEST_F(EventBusTest, ANewSubscriberGetsTheRetryHintThenEveryCommitAsOneSharedFra
   ASSERT_EQ(bus_->Subscribe(a, std::nullopt), EventBus::SubscribeResult::kOk);
   ASSERT_EQ(bus_->Subscribe(b, std::nullopt), EventBus::SubscribeResult::kOk);
   bus_->OnCommit(Event(1));
+  bus_->WaitIdle();
   bus_->OnCommit(Event(2));
+  bus_->WaitIdle();
   EXPECT_EQ(a->text(), kRetry + Frames(1, 2));
   EXPECT_EQ(b->text(), a->text());
   // Formatted once: both subscribers hold the same frame object.
@@ -135,6 +139,7 @@ TEST_F(EventBusTest, ResumeReplaysExactlyTheFramesAfterLastEventIdInOnePush) {
   ASSERT_EQ(r->frames().size(), 1u);  // one queue slot however much was missed
   EXPECT_EQ(r->text(), kRetry + Frames(3, 5));
   bus_->OnCommit(Event(6));
+  bus_->WaitIdle();
   EXPECT_EQ(r->text(), kRetry + Frames(3, 6));
 }
 
@@ -164,6 +169,7 @@ TEST_F(EventBusTest, ResumeFromBeforeTheWindowOrAheadOfHeadGetsAResetFrame) {
 
   // All three stay subscribed to live frames.
   bus_->OnCommit(Event(6));
+  bus_->WaitIdle();
   for (const auto& r : {edge, old, ahead}) EXPECT_TRUE(r->text().ends_with(Frames(6, 6)));
 }
 
@@ -173,11 +179,14 @@ TEST_F(EventBusTest, ALaggingSubscriberIsDroppedAndCountedWhileOthersContinue) {
   bus_->Subscribe(slow, std::nullopt);
   bus_->Subscribe(fast, std::nullopt);
   bus_->OnCommit(Event(1));
+  bus_->WaitIdle();
   EXPECT_EQ(dropped_.load(), 0);
   bus_->OnCommit(Event(2));  // slow's queue is full
+  bus_->WaitIdle();
   EXPECT_EQ(dropped_.load(), 1);
   EXPECT_EQ(bus_->subscriber_count(), 1u);
   bus_->OnCommit(Event(3));
+  bus_->WaitIdle();
   EXPECT_EQ(dropped_.load(), 1);  // counted once
   EXPECT_EQ(slow->text(), kRetry + Frames(1, 1));
   EXPECT_EQ(fast->text(), kRetry + Frames(1, 3));
@@ -204,6 +213,7 @@ TEST_F(EventBusTest, SubscribersBeyondTheCapAreRefused) {
   EXPECT_EQ(bus_->subscriber_count(), 1u);
   EXPECT_EQ(bus_->Subscribe(c, std::nullopt), EventBus::SubscribeResult::kOk);
   bus_->OnCommit(Event(1));
+  bus_->WaitIdle();
   EXPECT_EQ(a->text(), kRetry);  // unsubscribed: nothing more
   EXPECT_EQ(c->text(), kRetry + Frames(1, 1));
 }
@@ -236,11 +246,89 @@ TEST_F(EventBusTest, ResumeDuringConcurrentPublishingHasNoGapAndNoDuplicate) {
   });
   publisher.join();
   subscriber.join();
+  bus_->WaitIdle();
   const std::string expected = kRetry + Frames(1, kCommits);
   for (int i = 0; i < kSubscribers; ++i) {
     EXPECT_EQ(recorders[static_cast<std::size_t>(i)]->text(), expected) << "subscriber " << i;
   }
   EXPECT_EQ(dropped_.load(), 0);
+}
+
+// Blocks in its first live Push until released, so that a test can hold a fan-out pass.
+class Gate : public Subscriber {
+ public:
+  bool Push(Frame /*frame*/) override {
+    std::unique_lock lock(mu_);
+    if (++pushes_ == 2) {  // the first is the greeting
+      entered_ = true;
+      cv_.notify_all();
+      cv_.wait(lock, [&] { return released_; });
+    }
+    return true;
+  }
+  void AwaitEntered() {
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [&] { return entered_; });
+  }
+  void Release() {
+    std::lock_guard lock(mu_);
+    released_ = true;
+    cv_.notify_all();
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  int pushes_ = 0;
+  bool entered_ = false;
+  bool released_ = false;
+};
+
+TEST_F(EventBusTest, CommitsPublishedDuringAPassGoOutTogetherAsOneSharedFrame) {
+  auto gate = std::make_shared<Gate>();
+  auto a = std::make_shared<Recorder>();
+  auto b = std::make_shared<Recorder>();
+  bus_->Subscribe(gate, std::nullopt);  // first in the shard: the pass waits on it
+  bus_->Subscribe(a, std::nullopt);
+  bus_->OnCommit(Event(1));
+  gate->AwaitEntered();
+  // The worker is held; publishing does not wait for it.
+  bus_->OnCommit(Event(2));
+  bus_->OnCommit(Event(3));
+  bus_->Subscribe(b, std::nullopt);  // arrives after 3: gets neither 2 nor 3
+  bus_->OnCommit(Event(4));
+  gate->Release();
+  bus_->WaitIdle();
+
+  const std::vector<Frame> frames = a->frames();
+  ASSERT_EQ(frames.size(), 3u);  // greeting, 1, then 2..4 in one push
+  EXPECT_EQ(*frames[1], Frames(1, 1));
+  EXPECT_EQ(*frames[2], Frames(2, 4));
+  EXPECT_EQ(b->text(), kRetry + Frames(4, 4));
+  EXPECT_EQ(a->text(), kRetry + Frames(1, 4));
+}
+
+TEST_F(EventBusTest, SeveralWorkersShareTheSubscribersAndEachGetsEveryFrameOnce) {
+  Make({.window = 16, .max_subscribers = 100, .fanout_threads = 3});
+  std::vector<std::shared_ptr<Recorder>> recorders;
+  for (int i = 0; i < 10; ++i) {
+    recorders.push_back(std::make_shared<Recorder>());
+    ASSERT_EQ(bus_->Subscribe(recorders.back(), std::nullopt), EventBus::SubscribeResult::kOk);
+  }
+  EXPECT_EQ(bus_->subscriber_count(), 10u);
+  for (std::uint64_t v = 1; v <= 5; ++v) bus_->OnCommit(Event(v));
+  bus_->Unsubscribe(recorders[7].get());
+  EXPECT_EQ(bus_->subscriber_count(), 9u);
+  bus_->OnCommit(Event(6));
+  bus_->WaitIdle();
+  for (std::size_t i = 0; i < recorders.size(); ++i) {
+    if (i == 7) {
+      EXPECT_TRUE(Frames(1, 6).starts_with(recorders[i]->text().substr(kRetry.size())));
+      EXPECT_FALSE(recorders[i]->text().ends_with(Frames(6, 6)));
+    } else {
+      EXPECT_EQ(recorders[i]->text(), kRetry + Frames(1, 6)) << "subscriber " << i;
+    }
+  }
 }
 
 }  // namespace

@@ -8,8 +8,10 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <utility>
+#include <vector>
 
 #include "registry/http/message.h"
 #include "registry/http/server.h"
@@ -139,6 +141,100 @@ TEST(HttpStreamTest, PushedChunksReachTheClientThenCloseEndsIt) {
   EXPECT_EQ(probe.lagged, 0);
   EXPECT_EQ(observer.inflight(), 0);
   EXPECT_EQ(observer.connections(), 0);
+}
+
+// Push writes directly while nothing is queued and queues otherwise (a full socket buffer,
+// a write in flight, the rest of a partial send). Bursts larger than the socket buffers,
+// each pushed once the client has read the one before, take every path several times.
+// Whichever path each chunk takes, the client receives every byte exactly once and in Push
+// order, and heartbeats fall only between chunks.
+TEST(HttpStreamTest, DirectAndQueuedWritesKeepEveryByteInOrder) {
+  StreamProbe probe;
+  FnHandler handler(StreamFn(&probe, 1 << 20, std::chrono::milliseconds(10)));
+  auto server = StartServer(&handler, TestLimits(), nullptr);
+  ASSERT_NE(server, nullptr);
+  TestClient c(server->api_port(), /*rcvbuf=*/4096);
+  ASSERT_TRUE(c.Send(Get("/registry/stream")));
+  ASSERT_TRUE(c.ReadResponse().has_value());
+  std::shared_ptr<StreamSink> sink = probe.WaitOpen();
+  ASSERT_NE(sink, nullptr);
+
+  constexpr int kBursts = 4;
+  constexpr int kPerBurst = 300;  // about 6 MB each
+  constexpr int kChunks = kBursts * kPerBurst;
+  std::vector<std::string> chunks;
+  for (int i = 0; i < kChunks; ++i) {
+    // Sizes vary so that a full socket buffer cuts chunks at different offsets.
+    chunks.push_back("id: " + std::to_string(i) + "\n" +
+                     std::string(static_cast<std::size_t>(5000 + (i * 3371) % 30000),
+                                 static_cast<char>('a' + i % 26)) +
+                     "\n\n");
+  }
+  std::mutex mu;
+  std::condition_variable cv;
+  int matched = 0;  // guarded by mu: chunks the client has received whole
+  std::thread producer([&] {
+    for (int b = 0; b < kBursts; ++b) {
+      for (int i = b * kPerBurst; i < (b + 1) * kPerBurst; ++i) {
+        EXPECT_TRUE(sink->Push(std::make_shared<const std::string>(chunks[i])));
+      }
+      std::unique_lock lock(mu);
+      cv.wait(lock, [&] { return matched >= (b + 1) * kPerBurst; });
+    }
+  });
+
+  // Received bytes: the greeting, then chunks in order, with heartbeats only between them.
+  std::string buf = c.buffer();
+  std::size_t pos = 0;
+  bool greeted = false;
+  int next = 0;
+  auto parse = [&]() -> bool {
+    for (;;) {
+      const std::string_view rest = std::string_view(buf).substr(pos);
+      if (!greeted) {
+        if (rest.size() < 13) return true;
+        if (!rest.starts_with("retry: 2000\n\n")) return false;
+        greeted = true;
+        pos += 13;
+        continue;
+      }
+      if (rest.starts_with(":\n\n")) {
+        pos += 3;
+        continue;
+      }
+      if (next == kChunks || rest.empty()) return rest.empty() || rest.starts_with(":");
+      const std::string& want = chunks[static_cast<std::size_t>(next)];
+      const std::size_t n = std::min(rest.size(), want.size());
+      if (rest.substr(0, n) != std::string_view(want).substr(0, n)) return false;
+      if (n < want.size()) return true;
+      pos += want.size();
+      std::lock_guard lock(mu);
+      matched = ++next;
+      cv.notify_all();
+    }
+  };
+  bool in_order = parse();
+  while (in_order && next < kChunks) {
+    char tmp[65536];
+    const ssize_t n = ::recv(c.fd(), tmp, sizeof tmp, 0);
+    if (n <= 0) break;
+    buf.append(tmp, static_cast<std::size_t>(n));
+    in_order = parse();
+    if (pos > (1u << 20)) {  // keep the buffer small
+      buf.erase(0, pos);
+      pos = 0;
+    }
+  }
+  EXPECT_TRUE(in_order) << "chunk " << next << " differs";
+  if (next < kChunks) {  // release the producer
+    std::lock_guard lock(mu);
+    matched = kChunks;
+    cv.notify_all();
+  }
+  producer.join();
+  EXPECT_EQ(next, kChunks);
+  EXPECT_EQ(probe.lagged, 0);
+  server->Stop();
 }
 
 TEST(HttpStreamTest, HeartbeatIsWrittenWhenIdle) {

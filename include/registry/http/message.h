@@ -21,10 +21,10 @@ namespace registry::http {
 using Header = std::pair<std::string, std::string>;
 
 struct Request {
-  std::string method;  // "GET", "POST", ... as sent
-  std::string target;  // raw request target, e.g. "/registry/7?x=1"
-  std::string path;    // target up to '?', not percent-decoded
-  std::string query;   // after '?', without it; empty when absent
+  std::string method;           // "GET", "POST", ... as sent
+  std::string target;           // raw request target, e.g. "/registry/7?x=1"
+  std::string path;             // target up to '?', not percent-decoded
+  std::string query;            // after '?', without it; empty when absent
   std::vector<Header> headers;  // names lower-cased, in arrival order
   std::string body;
   std::string remote;  // peer address, for logs
@@ -40,8 +40,10 @@ struct Request {
 class StreamSink {
  public:
   virtual ~StreamSink() = default;
-  // Queues `chunk` for sending. Never blocks. Returns false when the connection is gone or
-  // its queue (bounded by Response::Stream::queue_len) was full; in the latter case the
+  // Sends `chunk`. Never waits for the peer: when nothing is queued, the chunk is written at
+  // once with a non-blocking send from the calling thread, and whatever the socket does not
+  // take is queued for the connection's strand. Returns false when the connection is gone
+  // or its queue (bounded by Response::Stream::queue_len) was full; in the latter case the
   // server closes the connection and calls Stream::on_lagged.
   virtual bool Push(std::shared_ptr<const std::string> chunk) = 0;
   // Ends the stream and closes the connection after queued chunks are written.
@@ -52,14 +54,14 @@ class StreamSink {
 
 struct Response {
   int status = 200;
-  std::vector<Header> headers;  // Content-Type goes here too
+  std::vector<Header> headers;              // Content-Type goes here too
   std::shared_ptr<const std::string> body;  // may be null for an empty body
 
   // Set for a streaming response: the server writes the head (chunked transfer is not
   // used; the connection is closed at the end), then calls on_open with a sink bound to
   // the connection. The stream ends when the client goes away or the sink is closed.
   struct Stream {
-    std::size_t queue_len = 256;               // bounded per-connection queue
+    std::size_t queue_len = 256;                 // bounded per-connection queue
     std::chrono::milliseconds heartbeat{15000};  // idle comment line ":\n\n" at this period
     std::function<void(std::shared_ptr<StreamSink>)> on_open;
     std::function<void()> on_lagged;  // queue overflowed; connection being dropped
