@@ -12,12 +12,15 @@
 #include "registry/storage/memory_store.h"
 #include "registry/storage/sqlite_store.h"
 #include "registry/storage/store.h"
+#include "storage/rows.h"
 #include "storage/temp_dir.h"
 #include "testing/forwarding_store.h"
 
 namespace registry::storage {
 namespace {
 
+using storage::testing::ApprovalBy;
+using storage::testing::Proposal;
 using storage::testing::TempDir;
 using util::ErrorCode;
 
@@ -32,32 +35,11 @@ std::string Expected(const std::string& what, std::uint64_t seq, const std::stri
   return what + "|" + std::to_string(seq) + "|" + prev;
 }
 
-ProposalRow Proposal(const std::string& suffix, std::uint64_t version) {
-  ProposalRow row;
-  row.proposal_id = "p_" + std::string(24 - suffix.size(), '0') + suffix;
-  row.payload_b3 = "b3:" + std::string(64, 'a');
-  row.canonical_payload = R"({"version":)" + std::to_string(version) + "}";
-  row.version = version;
-  row.created_at = 1000;
-  row.expires_at = 2000;
-  return row;
-}
-
 CommitRow Commit(std::uint64_t version, const std::string& proposal_id) {
   CommitRow row{version, "b3:" + std::string(64, 'b'), proposal_id, "2026-11-26T12:00:00.000Z",
                 "record " + std::to_string(version)};
   row.leaf_hash.fill(static_cast<std::uint8_t>(version));
   return row;
-}
-
-model::Approval ApprovalBy(const std::string& id) {
-  model::Approval a;
-  a.signer_id = id;
-  a.algo = "ed25519";
-  a.sig.fill(0x5a);
-  a.signed_at = "2026-11-26T12:00:00Z";
-  a.signed_at_ms = 1'795'000'000'000;
-  return a;
 }
 
 struct Backend {

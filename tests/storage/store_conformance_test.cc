@@ -18,12 +18,15 @@
 #include "registry/storage/store.h"
 #include "storage/postgres_cluster.h"
 #include "storage/registry_gen.h"
+#include "storage/rows.h"
 #include "storage/temp_dir.h"
 
 namespace registry::storage {
 namespace {
 
 using model::ProposalStatus;
+using testing::ApprovalBy;
+using testing::Proposal;
 using testing::RegistryGen;
 using testing::TempDir;
 
@@ -88,27 +91,6 @@ class StoreConformanceTest : public ::testing::TestWithParam<Backend> {
     store_ = GetParam().make(dir_ != nullptr ? dir_->path() : std::string());
   }
   void TearDown() override { store_.reset(); }
-
-  static ProposalRow Proposal(const std::string& suffix, std::uint64_t version) {
-    ProposalRow row;
-    row.proposal_id = "p_" + std::string(24 - suffix.size(), '0') + suffix;
-    row.payload_b3 = "b3:" + std::string(64, 'a');
-    row.canonical_payload = R"({"version":)" + std::to_string(version) + "}";
-    row.version = version;
-    row.created_at = 1000;
-    row.expires_at = 2000;
-    return row;
-  }
-
-  static model::Approval ApprovalBy(const std::string& id) {
-    model::Approval a;
-    a.signer_id = id;
-    a.algo = "ed25519";
-    a.sig.fill(0x5a);
-    a.signed_at = "2026-11-26T12:00:00Z";
-    a.signed_at_ms = 1'795'000'000'000;
-    return a;
-  }
 
   static CommitRow Commit(std::uint64_t version, const std::string& proposal_id) {
     return CommitRow{version, "b3:" + std::string(64, 'b'), proposal_id, "2026-11-26T12:00:00.000Z",
