@@ -276,6 +276,7 @@ int Run(const config::Config& config) {
   bus::EventBus::Options bus_options;
   bus_options.max_subscribers = static_cast<std::size_t>(config.sse.max_clients);
   bus_options.fanout_threads = static_cast<std::size_t>(threads);  // one per I/O thread
+  bus_options.on_pass = [&metrics](double seconds) { metrics.ObserveSseFanout(seconds); };
   bus::EventBus bus(
       bus_options, [&registry] { return registry->Head()->head; }, [] {});
   bus.Seed(registry->RecentEvents(bus_options.window));

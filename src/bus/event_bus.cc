@@ -1,6 +1,7 @@
 #include "registry/bus/event_bus.h"
 
 #include <algorithm>
+#include <chrono>
 
 #include "registry/json/canonical.h"
 
@@ -165,7 +166,12 @@ void EventBus::RunWorker(Shard& shard) {
     shard.busy = true;
     lock.unlock();
 
+    const auto start = std::chrono::steady_clock::now();
     const std::vector<const Subscriber*> refused = FanOut(frames, entries);
+    if (options_.on_pass) {
+      options_.on_pass(
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    }
     frames.clear();
     entries.clear();  // may release the last reference to a subscriber gone meanwhile
 

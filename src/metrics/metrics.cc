@@ -42,6 +42,10 @@ const Histogram::BucketBoundaries kVerifyBuckets = {0.00001, 0.000025, 0.00005, 
 const Histogram::BucketBoundaries kAuditBuckets = {0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1,
                                                    2.5,   5,     10,   30,   60,  120};
 
+// A pass over 1,000 loopback subscribers takes a few ms; 10,000, around 100 ms.
+const Histogram::BucketBoundaries kFanoutBuckets = {
+    0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5};
+
 // Statuses with a pre-resolved slot per (route, method); others go through the family's own
 // label map.
 constexpr std::array<int, 21> kCommonStatuses = {200, 201, 202, 204, 304, 400, 401,
@@ -141,6 +145,7 @@ struct Metrics::Impl {
   std::array<Counter*, kRecoveryKindCount> recoveries{};
   Gauge* storage_bytes = nullptr;
   Gauge* sse_clients = nullptr;
+  Histogram* sse_fanout = nullptr;
 
   Counter* internal_errors = nullptr;
   Gauge* http_connections = nullptr;
@@ -223,6 +228,10 @@ Metrics::Impl::Impl() {
       &Build(BuildGauge(), registry, "registry_storage_bytes", "Bytes used by the store.").Add({});
   sse_clients =
       &Build(BuildGauge(), registry, "sse_clients", "Connected /registry/stream clients.").Add({});
+  sse_fanout = &Build(BuildHistogram(), registry, "sse_fanout_seconds",
+                      "Duration of one stream fan-out pass (queued events offered to every "
+                      "subscriber of one worker), in seconds.")
+                    .Add({}, kFanoutBuckets);
 
   // Process.
   internal_errors = &Build(BuildCounter(), registry, "internal_errors_total",
@@ -337,6 +346,8 @@ void Metrics::SetStorageBytes(std::uint64_t bytes) {
 void Metrics::AddSseClients(std::int64_t delta) {
   impl_->sse_clients->Increment(static_cast<double>(delta));
 }
+
+void Metrics::ObserveSseFanout(double seconds) { impl_->sse_fanout->Observe(NonNegative(seconds)); }
 
 void Metrics::CountInternalError() { impl_->internal_errors->Increment(); }
 

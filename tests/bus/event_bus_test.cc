@@ -308,6 +308,28 @@ TEST_F(EventBusTest, CommitsPublishedDuringAPassGoOutTogetherAsOneSharedFrame) {
   EXPECT_EQ(a->text(), kRetry + Frames(1, 4));
 }
 
+TEST_F(EventBusTest, EachPassReportsItsDuration) {
+  std::mutex mu;
+  std::vector<double> passes;
+  EventBus::Options options;
+  options.on_pass = [&](double seconds) {
+    std::lock_guard lock(mu);
+    passes.push_back(seconds);
+  };
+  Make(options);
+  bus_->OnCommit(Event(1));  // nobody listens: no pass
+  bus_->WaitIdle();
+  auto r = std::make_shared<Recorder>();
+  bus_->Subscribe(r, std::nullopt);
+  bus_->OnCommit(Event(2));
+  bus_->WaitIdle();
+  bus_->OnCommit(Event(3));
+  bus_->WaitIdle();
+  std::lock_guard lock(mu);
+  ASSERT_EQ(passes.size(), 2u);
+  for (double s : passes) EXPECT_GE(s, 0.0);
+}
+
 TEST_F(EventBusTest, SeveralWorkersShareTheSubscribersAndEachGetsEveryFrameOnce) {
   Make({.window = 16, .max_subscribers = 100, .fanout_threads = 3});
   std::vector<std::shared_ptr<Recorder>> recorders;

@@ -183,7 +183,8 @@ TEST_F(AdminPlaneTest, MetricsOfSpecSection8FromStartUp) {
       {"audit_chain_verify_seconds", "histogram"},
       {"registry_recoveries_total", "counter"},
       {"registry_storage_bytes", "gauge"},
-      {"sse_clients", "gauge"}};
+      {"sse_clients", "gauge"},
+      {"sse_fanout_seconds", "histogram"}};
   for (const auto& [name, type] : families) {
     SCOPED_TRACE(name);
     auto it = m.types.find(name);

@@ -112,6 +112,10 @@ TEST_F(StreamTest, LiveEventsThenResumeWithoutGapOrDuplicate) {
   ASSERT_NO_FATAL_FAILURE(ExpectRetryFrame(current));
   ASSERT_TRUE(CommitNext().ok);
   for (SseStream* s : {&s2, &s3, &all, &current}) ExpectUpdate(*s, 7);
+
+  // Versions 1, 2, 5 and 6 each had a listener, and each pass ended before the next began
+  // (version 7 arrived): at least four fan-out passes were timed.
+  EXPECT_GE(FetchMetrics().Value("sse_fanout_seconds_count").value_or(0), 4.0);
 }
 
 TEST_F(StreamTest, ResumeAheadOfHeadGetsAReset) {

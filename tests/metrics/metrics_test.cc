@@ -73,6 +73,7 @@ TEST(MetricsTest, EveryFamilyHasItsTypeAtStartUp) {
       {"registry_recoveries_total", "counter"},
       {"registry_storage_bytes", "gauge"},
       {"sse_clients", "gauge"},
+      {"sse_fanout_seconds", "histogram"},
       {"internal_errors_total", "counter"},
       {"http_connections", "gauge"},
   };
@@ -86,7 +87,8 @@ TEST(MetricsTest, EveryFamilyHasItsTypeAtStartUp) {
        {"inflight_requests", "registry_checkpoint_age_seconds", "registry_head_version",
         "registry_pending_proposals", "commit_cas_fail_total", "registry_audit_failures_total",
         "registry_storage_bytes", "sse_clients", "internal_errors_total", "http_connections",
-        "commit_latency_seconds_count", "audit_chain_verify_seconds_count"}) {
+        "commit_latency_seconds_count", "audit_chain_verify_seconds_count",
+        "sse_fanout_seconds_count"}) {
     EXPECT_EQ(Sample(text, series), 0.0) << series;
   }
 }
@@ -224,6 +226,7 @@ TEST(MetricsTest, GaugesCountersAndHistograms) {
   metrics.CountRecovery(RecoveryKind::kCrash);
   metrics.SetStorageBytes(1 << 20);
   metrics.AddSseClients(2);
+  metrics.ObserveSseFanout(0.003);
   metrics.CountInternalError();
   metrics.AddHttpConnections(4);
   metrics.AddHttpConnections(-4);
@@ -253,6 +256,9 @@ TEST(MetricsTest, GaugesCountersAndHistograms) {
   EXPECT_EQ(Sample(text, "registry_recoveries_total{kind=\"clean\"}"), 0.0);
   EXPECT_EQ(Sample(text, "registry_storage_bytes"), 1048576.0);
   EXPECT_EQ(Sample(text, "sse_clients"), 2.0);
+  EXPECT_EQ(Sample(text, "sse_fanout_seconds_count"), 1.0);
+  EXPECT_EQ(Sample(text, "sse_fanout_seconds_bucket{le=\"0.0025\"}"), 0.0);
+  EXPECT_EQ(Sample(text, "sse_fanout_seconds_bucket{le=\"0.005\"}"), 1.0);
   EXPECT_EQ(Sample(text, "internal_errors_total"), 1.0);
   EXPECT_EQ(Sample(text, "http_connections"), 0.0);
 }

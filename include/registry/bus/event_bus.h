@@ -59,6 +59,8 @@ class EventBus : public core::CommitListener {
     std::size_t max_subscribers = 10000;
     // Fan-out workers, each with its own share of the subscribers (at least 1).
     std::size_t fanout_threads = 1;
+    // Called by a worker after each pass with its duration in seconds (may be empty).
+    std::function<void(double)> on_pass;
   };
 
   // `head` provides the current HEAD for reset frames; `on_dropped` is called once per

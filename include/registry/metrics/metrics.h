@@ -6,9 +6,10 @@
 // instantiated then, so a scrape right after start-up shows each family: the golden metrics
 // (http_requests_total{route,method,status}, request_latency_seconds{route,method},
 // inflight_requests, rejected_total{reason}, bus_lagged_total{consumer},
-// registry_checkpoint_age_seconds), the registry metrics, internal_errors_total and
-// http_connections. http_requests_total starts with status "200" for each route's main
-// method(s) ("404" for the unmatched route); other statuses appear when first observed.
+// registry_checkpoint_age_seconds), the registry metrics, sse_fanout_seconds,
+// internal_errors_total and http_connections. http_requests_total starts with status "200" for each
+// route's main method(s) ("404" for the unmatched route); other statuses appear when first
+// observed.
 //
 // Label values come only from the enums in labels.h (route templates, never raw paths).
 //
@@ -78,6 +79,9 @@ class Metrics {
   void SetStorageBytes(std::uint64_t bytes);
   // sse_clients += delta (+1 on subscribe, -1 on disconnect).
   void AddSseClients(std::int64_t delta);
+  // sse_fanout_seconds observes one fan-out pass: the time one worker took to offer the
+  // frames queued since its last pass to all of its subscribers. Not in SPEC §8.
+  void ObserveSseFanout(double seconds);
 
   // --- Process ---
 
