@@ -34,6 +34,14 @@ Error StaleError(std::uint64_t proposal_version, std::uint64_t head_version) {
 
 Error StoreError(const Error& e) { return Error(ErrorCode::kInternal, "storage: " + e.message()); }
 
+// A retired row's id names this exact payload (the id derives from its hash): with the
+// payload back, the row can be shown again (its approvals are gone with the retirement).
+void RestoreRetiredPayload(storage::ProposalRow& row, const std::string& canonical) {
+  if (!row.retired) return;
+  row.canonical_payload = canonical;
+  row.retired = false;
+}
+
 std::string NodeName(const storage::MerkleNode& n) {
   return "(" + std::to_string(n.level) + ", " + std::to_string(n.index) + ")";
 }
@@ -729,7 +737,7 @@ util::Result<ProposeOutcome> Registry::Propose(model::CanonicalPayload payload,
         if (*it != pending_.end()) return ProposeOutcome{ViewOf(id, (*it)->second), false};
       }
       // Same id, same payload: a payload retired by retention is the one proposed again.
-      if ((*known)->canonical_payload.empty()) (*known)->canonical_payload = payload.canonical;
+      RestoreRetiredPayload(**known, payload.canonical);
       util::Result<ProposalView> view = ViewOfRow(**known);
       if (!view.ok()) return std::move(view).error();
       return ProposeOutcome{std::move(view).value(), false};
@@ -772,7 +780,7 @@ util::Result<ProposeOutcome> Registry::Propose(model::CanonicalPayload payload,
         if (it.ok() && *it != pending_.end())
           return ProposeOutcome{ViewOf(id, (*it)->second), false};
         // Same id, same payload: a payload retired by retention is the one proposed again.
-        if ((*known)->canonical_payload.empty()) (*known)->canonical_payload = payload.canonical;
+        RestoreRetiredPayload(**known, payload.canonical);
         util::Result<ProposalView> view = ViewOfRow(**known);
         if (!view.ok()) return std::move(view).error();
         return ProposeOutcome{std::move(view).value(), false};
@@ -1098,7 +1106,7 @@ util::Result<ProposalView> Registry::GetProposal(std::string_view proposal_id) {
 }
 
 util::Result<ProposalView> Registry::ViewOfRow(const storage::ProposalRow& r) {
-  if (r.canonical_payload.empty()) {
+  if (r.retired) {
     // Retention retired this ended proposal's payload (docs/STORAGE.md, "Retention").
     return Error(ErrorCode::kPruned, "proposal " + r.proposal_id + " (" +
                                          std::string(model::ProposalStatusName(r.status)) +

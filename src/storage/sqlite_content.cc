@@ -268,6 +268,7 @@ util::Status DecodeProposalPayload(Connection& conn, StoredProposal& p, ReadCach
   const std::string what = "payload of proposal " + p.row.proposal_id;
   if (p.retired()) {
     p.row.canonical_payload.clear();
+    p.row.retired = true;
     return util::Status::Ok();
   }
   std::string dictionary;

@@ -85,9 +85,9 @@ inline constexpr const char* kSelectPendingProposals =
     "WHERE status = 0 ORDER BY seq";
 util::Result<StoredProposal> ReadStoredProposal(const Statement& stmt);
 
-// Fills p.row.canonical_payload; leaves it empty for a retired proposal (p.retired()), whose
-// other columns (status, version, payload_b3, times) are still exact. No canonical payload
-// is empty, so callers tell a retired proposal by its empty canonical_payload.
+// Fills p.row.canonical_payload, or, for a retired proposal (p.retired()), sets
+// p.row.retired and leaves the payload empty; its other columns (status, version,
+// payload_b3, times) are still exact.
 util::Status DecodeProposalPayload(Connection& conn, StoredProposal& p, ReadCache* cache);
 
 // Reassembles prefix ‖ items joined by ',' ‖ suffix and checks length and BLAKE3.

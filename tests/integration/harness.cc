@@ -430,6 +430,7 @@ Committed ServiceTest::CommitNext(const std::string& corr_id, int items) {
   json::Value payload = NextPayload(items, "v" + std::to_string(head_version_ + 1));
   model::CanonicalPayload cp = registry::testing::MakeCanonical(payload);
   c.proposal_id = cp.proposal_id;
+  c.payload = payload;
   HttpResponse p = PostProposal(payload);
   if (p.status != 202) {
     ADD_FAILURE() << "propose version " << head_version_ + 1 << ": " << p.Describe();

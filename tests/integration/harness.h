@@ -91,6 +91,7 @@ struct Committed {
   std::string committed_at;
   std::string proposal_id;
   std::string corr_id;
+  json::Value payload;    // as proposed
   HttpResponse response;  // the response that committed (commit, or the last approval)
 };
 

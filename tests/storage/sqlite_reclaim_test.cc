@@ -287,14 +287,15 @@ class SqliteReclaimTest : public ::testing::Test {
       if (want.status == ProposalStatus::kPending) {
         EXPECT_EQ(row.canonical_payload, want.canonical_payload) << want.proposal_id;
         EXPECT_EQ(approvals->size(), 1u) << want.proposal_id;
-      } else if (row.canonical_payload.empty()) {
+      } else if (row.retired) {
+        EXPECT_TRUE(row.canonical_payload.empty()) << want.proposal_id;
         EXPECT_TRUE(approvals->empty()) << want.proposal_id;
       } else {
         EXPECT_EQ(row.canonical_payload, want.canonical_payload) << want.proposal_id;
         EXPECT_EQ(*approvals, *twin_->LoadApprovals(want.proposal_id)) << want.proposal_id;
       }
       if (reclaimed && want.status != ProposalStatus::kPending && want.version <= anchor) {
-        EXPECT_TRUE(row.canonical_payload.empty()) << want.proposal_id << " was not retired";
+        EXPECT_TRUE(row.retired) << want.proposal_id << " was not retired";
       }
     }
     util::Result<std::vector<ProposalRow>> pending = store.LoadPendingProposals();
@@ -332,7 +333,7 @@ class SqliteReclaimTest : public ::testing::Test {
     }
     for (const ProposalRow& p : proposals_) {
       util::Result<std::optional<ProposalRow>> got = store.GetProposal(p.proposal_id);
-      if (got.ok() && got->has_value() && !(**got).canonical_payload.empty()) {
+      if (got.ok() && got->has_value() && !(**got).retired) {
         add(p.canonical_payload, {internal::kItemsMember});
       }
     }

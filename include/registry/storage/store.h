@@ -34,6 +34,10 @@ struct ProposalRow {
   util::UnixMillis created_at = 0;
   util::UnixMillis expires_at = 0;
   model::ProposalStatus status = model::ProposalStatus::kPending;
+  // Retention dropped this ended proposal's payload and approvals (docs/STORAGE.md,
+  // "Retention"); canonical_payload is then empty, every other field still exact. Only the
+  // SQLite backend retires proposals.
+  bool retired = false;
 };
 
 // RFC 6962 leaf hash of a commit record: SHA-256(0x00 ‖ record).
