@@ -173,19 +173,22 @@ void EventBus::RunWorker(Shard& shard) {
           std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
     }
     frames.clear();
+
+    std::size_t dropped = 0;
+    if (!refused.empty()) {
+      // `entries` still holds every refused subscriber, so no address in `refused` can
+      // belong to a new subscriber yet.
+      lock.lock();
+      for (const Subscriber* gone : refused) {
+        if (shard.RemoveLocked(gone)) ++dropped;  // else unsubscribed during the pass
+      }
+      count_.fetch_sub(dropped, std::memory_order_relaxed);
+      lock.unlock();
+    }
     entries.clear();  // may release the last reference to a subscriber gone meanwhile
+    for (std::size_t i = 0; i < dropped; ++i) on_dropped_();
 
     lock.lock();
-    std::size_t dropped = 0;
-    for (const Subscriber* gone : refused) {
-      if (shard.RemoveLocked(gone)) ++dropped;  // else unsubscribed during the pass
-    }
-    count_.fetch_sub(dropped, std::memory_order_relaxed);
-    if (dropped > 0) {
-      lock.unlock();
-      for (std::size_t i = 0; i < dropped; ++i) on_dropped_();
-      lock.lock();
-    }
     shard.busy = false;
     if (shard.queue.empty()) shard.idle.notify_all();
   }
