@@ -84,9 +84,7 @@ void EventBus::OnCommit(const core::CommitEvent& event) {
 EventBus::SubscribeResult EventBus::Subscribe(std::shared_ptr<Subscriber> subscriber,
                                               std::optional<std::uint64_t> since) {
   std::lock_guard lock(mu_);
-  if (count_.load(std::memory_order_relaxed) >= options_.max_subscribers) {
-    return SubscribeResult::kFull;
-  }
+  if (subscriber_count() >= options_.max_subscribers) return SubscribeResult::kFull;
   // The greeting and the whole replay go out as ONE frame, so that a resume never needs more
   // than one slot of the subscriber's bounded queue, however many versions it missed.
   std::string first = *RetryFrame();
@@ -121,7 +119,6 @@ EventBus::SubscribeResult EventBus::Subscribe(std::shared_ptr<Subscriber> subscr
     target->subscribers.push_back(Entry{std::move(subscriber), last_version_ + 1});
     target->size.fetch_add(1, std::memory_order_relaxed);
   }
-  count_.fetch_add(1, std::memory_order_relaxed);
   return SubscribeResult::kOk;
 }
 
@@ -137,10 +134,7 @@ bool EventBus::Shard::RemoveLocked(const Subscriber* subscriber) {
 void EventBus::Unsubscribe(const Subscriber* subscriber) {
   for (auto& shard : shards_) {
     std::lock_guard lock(shard->mu);
-    if (shard->RemoveLocked(subscriber)) {
-      count_.fetch_sub(1, std::memory_order_relaxed);
-      return;
-    }
+    if (shard->RemoveLocked(subscriber)) return;
   }
 }
 
@@ -151,7 +145,11 @@ void EventBus::WaitIdle() {
   }
 }
 
-std::size_t EventBus::subscriber_count() const { return count_.load(std::memory_order_relaxed); }
+std::size_t EventBus::subscriber_count() const {
+  std::size_t n = 0;
+  for (const auto& shard : shards_) n += shard->size.load(std::memory_order_relaxed);
+  return n;
+}
 
 void EventBus::RunWorker(Shard& shard) {
   std::vector<Queued> frames;
@@ -182,7 +180,6 @@ void EventBus::RunWorker(Shard& shard) {
       for (const Subscriber* gone : refused) {
         if (shard.RemoveLocked(gone)) ++dropped;  // else unsubscribed during the pass
       }
-      count_.fetch_sub(dropped, std::memory_order_relaxed);
       lock.unlock();
     }
     entries.clear();  // may release the last reference to a subscriber gone meanwhile

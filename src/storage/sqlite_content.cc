@@ -17,8 +17,8 @@ constexpr DescriptorId kRangeGap = 16;
 
 }  // namespace
 
-util::Error Corrupt(std::string_view what, const std::string& why) {
-  return util::Error(util::ErrorCode::kInternal, std::string(what) + ": store is corrupt: " + why);
+Error Corrupt(std::string_view what, const std::string& why) {
+  return Error(ErrorCode::kInternal, std::string(what) + ": store is corrupt: " + why);
 }
 
 std::string_view DigestView(const crypto::Blake3Digest& digest) {

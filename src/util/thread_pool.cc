@@ -29,9 +29,7 @@ void ThreadPool::Stop() {
     stopping_ = true;
   }
   cv_.notify_all();
-  for (std::thread& t : workers_) {
-    if (t.joinable()) t.join();
-  }
+  for (std::thread& t : workers_) t.join();  // empty after the first Stop
   workers_.clear();
 }
 

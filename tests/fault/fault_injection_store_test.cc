@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "registry/storage/memory_store.h"
+#include "storage/rows.h"
 
 namespace registry::storage {
 namespace {
@@ -18,17 +19,8 @@ using std::chrono::milliseconds;
 
 constexpr milliseconds kWait{5000};
 
-ProposalRow Proposal(int i, std::uint64_t version = 1) {
-  ProposalRow row;
-  std::string suffix = std::to_string(i);
-  row.proposal_id = "p_" + std::string(24 - suffix.size(), '0') + suffix;
-  row.payload_b3 = "b3:" + std::string(64, 'a');
-  row.canonical_payload = R"({"version":)" + std::to_string(version) + "}";
-  row.version = version;
-  row.created_at = 1000;
-  row.expires_at = 2000;
-  return row;
-}
+// storage::testing::Proposal with a numbered id, for version 1.
+ProposalRow Proposal(int i) { return testing::Proposal(std::to_string(i), 1); }
 
 CommitRow Commit(std::uint64_t version, const std::string& proposal_id) {
   CommitRow row;

@@ -127,7 +127,6 @@ class EventBus : public core::CommitListener {
   mutable std::mutex mu_;                               // orders publishing and subscribing
   std::deque<std::pair<std::uint64_t, Frame>> window_;  // guarded by mu_
   std::uint64_t last_version_ = 0;                      // guarded by mu_
-  std::atomic<std::size_t> count_{0};                   // subscribers in all shards
   std::vector<std::unique_ptr<Shard>> shards_;
 };
 

@@ -140,7 +140,8 @@ struct Origin {
 struct Config {
   std::string bind_addr = "127.0.0.1:9444";     // API plane
   std::string metrics_addr = "127.0.0.1:9909";  // admin plane
-  std::int64_t threads = 0;                     // I/O threads; 0 = number of cores
+  // I/O threads, and as many stream fan-out threads; 0 = number of cores.
+  std::int64_t threads = 0;
   std::int64_t max_conns = 1024;
   milliseconds read_timeout{5'000};
   milliseconds write_timeout{5'000};

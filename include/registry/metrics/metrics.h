@@ -7,9 +7,9 @@
 // (http_requests_total{route,method,status}, request_latency_seconds{route,method},
 // inflight_requests, rejected_total{reason}, bus_lagged_total{consumer},
 // registry_checkpoint_age_seconds), the registry metrics, sse_fanout_seconds,
-// internal_errors_total and http_connections. http_requests_total starts with status "200" for each
-// route's main method(s) ("404" for the unmatched route); other statuses appear when first
-// observed.
+// internal_errors_total and http_connections. http_requests_total starts with status "200"
+// for each route's main method(s) ("404" for the unmatched route); other statuses appear
+// when first observed.
 //
 // Label values come only from the enums in labels.h (route templates, never raw paths).
 //
